@@ -1,0 +1,47 @@
+"""Alembic environment: runs on a connection handed over by the app, or on its own."""
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import Connection
+
+from app.config import Settings
+from app.db import create_engine
+from app.models import Base
+
+target_metadata = Base.metadata
+
+
+def run_on_connection(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_with_own_engine(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run_on_connection)
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    handed_over = context.config.attributes.get("connection")
+    if handed_over is not None:
+        run_on_connection(handed_over)
+        return
+    url = context.config.get_main_option("sqlalchemy.url") or Settings().database_url
+    asyncio.run(run_with_own_engine(url))
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (--sql) migrations are not supported; run against a database.")
+main()

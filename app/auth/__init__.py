@@ -1,0 +1,1 @@
+"""Who a caller is: users, passwords, TOTP, tokens, login."""

@@ -1,0 +1,87 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, BigIntId, UtcDateTime, utc_now
+from app.types import JsonList, enum_values
+
+
+class SystemPermission(StrEnum):
+    """Levels, lowest first; a level includes what the ones below it may do."""
+
+    PATIENT = "patient"
+    STAFF = "staff"
+    ADMIN = "admin"
+    SUPERADMIN = "superadmin"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    system_permissions: Mapped[SystemPermission] = mapped_column(
+        Enum(
+            SystemPermission,
+            name="system_permission",
+            native_enum=False,
+            create_constraint=True,
+            values_callable=enum_values,
+            length=16,
+        ),
+        default=SystemPermission.STAFF,
+    )
+    base_profession: Mapped[str] = mapped_column(String(64))
+    additional_competencies: Mapped[list[str]] = mapped_column(JsonList, default=list)
+    removed_competencies: Mapped[list[str]] = mapped_column(JsonList, default=list)
+    # Set for a patient's own portal login: the FHIR Patient this user is.
+    fhir_patient_id: Mapped[str | None] = mapped_column(
+        ForeignKey("patient_metadata.patient_id"), unique=True
+    )
+    totp_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last RFC 6238 time step accepted, so that no code is ever accepted twice.
+    totp_last_used_step: Mapped[int | None] = mapped_column(BigIntId)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
+
+
+class ProfessionalRegistration(Base):
+    """A registration with a professional regulator (e.g. GMC, NMC) held by a user."""
+
+    __tablename__ = "professional_registrations"
+    __table_args__ = (UniqueConstraint("regulator", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    regulator: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class Role(Base):
+    """An RBAC role such as `Clinician` or `Administrator`."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -1,0 +1,56 @@
+"""Settings, read once from `PARLEY_*` environment variables (or a `.env` file)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+# Only good enough for a laptop; `parley serve` refuses it outside development.
+DEVELOPMENT_SECRET_KEY = "parley-development-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'parley.db'}"
+    database_echo: bool = False
+    fhir_url: str = "embedded"
+    fhir_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    fhir_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+    # argon2id cost, OWASP's recommended minimum: 19 MiB, 2 passes, 1 lane.
+    password_hash_memory_kib: int = Field(default=19_456, ge=8_192)
+    password_hash_iterations: int = Field(default=2, ge=1)
+    password_hash_parallelism: int = Field(default=1, ge=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_async_drivers(cls, url: str) -> str:
+        """Accept the plain URLs people paste and pick the async driver we ship."""
+        for plain, driver in (
+            ("sqlite://", "sqlite+aiosqlite://"),
+            ("postgresql://", "postgresql+psycopg://"),
+            ("postgres://", "postgresql+psycopg://"),
+        ):
+            if url.startswith(plain):
+                return driver + url.removeprefix(plain)
+        return url
+
+    @property
+    def uses_development_secret(self) -> bool:
+        return self.secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,21 @@
+from fastapi import APIRouter, Request
+
+from app.health import service
+from app.health.schemas import HealthRead, ReadinessRead
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def health() -> HealthRead:
+    """Liveness: the process is up and answering."""
+    return HealthRead()
+
+
+@router.get(
+    "/ready",
+    responses={503: {"description": "A dependency is unreachable", "model": None}},
+)
+async def ready(request: Request) -> ReadinessRead:
+    """Readiness: the database (and, once configured, FHIR) can be reached."""
+    return await service.check_readiness(request.app.state.engine)

@@ -1,0 +1,58 @@
+"""Structured logs: one JSON object per line, each carrying the request id."""
+
+import logging
+import logging.config
+from typing import Any, Literal
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+
+LogFormat = Literal["json", "text"]
+
+
+def configure_logging(*, level: str = "INFO", log_format: LogFormat = "json") -> None:
+    formatter: dict[str, Any]
+    if log_format == "json":
+        formatter = {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(correlation_id)s",
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "correlation_id": "request_id",
+            },
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            # uvicorn adds an ANSI-coloured copy of some messages; it is noise in JSON.
+            "reserved_attrs": [*RESERVED_ATTRS, "color_message"],
+        }
+    else:
+        formatter = {
+            "format": "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s %(message)s"
+        }
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "filters": {
+                "request_id": {
+                    "()": "asgi_correlation_id.CorrelationIdFilter",
+                    "default_value": "-",
+                }
+            },
+            "formatters": {"default": formatter},
+            "handlers": {
+                "stderr": {
+                    "class": "logging.StreamHandler",
+                    "formatter": "default",
+                    "filters": ["request_id"],
+                }
+            },
+            "root": {"level": level, "handlers": ["stderr"]},
+            "loggers": {
+                # Our access log replaces uvicorn's, which is neither JSON nor timed.
+                "uvicorn.access": {"handlers": [], "propagate": False},
+                "uvicorn.error": {"level": level},
+                "httpx": {"level": "WARNING"},
+                "httpcore": {"level": "WARNING"},
+            },
+        }
+    )

@@ -1,0 +1,1 @@
+"""Conversations about one patient, their messages, receipts and team groups."""

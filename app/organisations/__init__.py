@@ -1,0 +1,1 @@
+"""Organisations, their staff and patients, and the features they switch on."""

@@ -1,0 +1,1 @@
+"""Patients: a FHIR Patient plus the SQL metadata Parley keeps about it."""

@@ -1,0 +1,62 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UtcDateTime, utc_now
+from app.types import enum_values
+
+
+class PatientMetadata(Base):
+    """What Parley keeps beside the FHIR Patient, which stays the record of the person."""
+
+    __tablename__ = "patient_metadata"
+
+    patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
+
+
+class AccessLevel(StrEnum):
+    READ = "read"
+    MESSAGE = "message"
+
+
+class ExternalAccessGrant(Base):
+    """Access to one patient for a user outside the patient's organisations."""
+
+    __tablename__ = "external_access_grants"
+    __table_args__ = (
+        # At most one live grant per (patient, user); revoked ones stay as history.
+        Index(
+            "uq_external_access_grants_live",
+            "patient_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(
+        ForeignKey("patient_metadata.patient_id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    access_level: Mapped[AccessLevel] = mapped_column(
+        Enum(
+            AccessLevel,
+            name="access_level",
+            native_enum=False,
+            create_constraint=True,
+            values_callable=enum_values,
+            length=16,
+        ),
+        default=AccessLevel.MESSAGE,
+    )
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,0 +1,65 @@
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+from tests.support.app import running_client
+from tests.support.databases import DatabaseFactory, PostgresDatabases, SqliteDatabases
+
+TEST_DATABASE_URL = os.environ.get("PARLEY_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DatabaseFactory]:
+    factory: DatabaseFactory
+    if TEST_DATABASE_URL:
+        factory = PostgresDatabases(Settings(database_url=TEST_DATABASE_URL).database_url)
+    else:
+        factory = SqliteDatabases(tmp_path_factory.mktemp("databases"))
+    await factory.prepare()
+    yield factory
+    await factory.close()
+
+
+@pytest.fixture
+async def database_url(databases: DatabaseFactory) -> AsyncIterator[str]:
+    """A migrated database of this test's own."""
+    url = await databases.create()
+    yield url
+    await databases.drop(url)
+
+
+@pytest.fixture
+async def empty_database_url(databases: DatabaseFactory) -> AsyncIterator[str]:
+    """A database with no schema at all."""
+    url = await databases.create_empty()
+    yield url
+    await databases.drop(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        environment="test",
+        database_url=database_url,
+        # The cheapest argon2id the settings allow: tests hash many passwords.
+        password_hash_memory_kib=8_192,
+        password_hash_iterations=1,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_client(app) as client:
+        yield client
