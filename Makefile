@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format lock clean
+.PHONY: run test lint format lock clean hapi hapi-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ test: lint
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The real HAPI FHIR server (fhir/hapi), on 127.0.0.1:8080 until `make hapi-stop`.
+hapi:
+	fhir/hapi/start-background.sh
+
+hapi-stop:
+	fhir/hapi/stop.sh
 
 # Re-resolve every dependency to its newest allowed version and pin the result.
 lock:

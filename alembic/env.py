@@ -1,15 +1,23 @@
 """Alembic environment: runs on a connection handed over by the app, or on its own."""
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import Connection
 
 from app.config import Settings
-from app.db import create_engine
+from app.db import UtcDateTime, create_engine
 from app.models import Base
 
 target_metadata = Base.metadata
+
+
+def render_item(kind: str, item: Any, _context: Any) -> str | Literal[False]:
+    """Write our column types as plain SQLAlchemy ones, so migrations never import app code."""
+    if kind == "type" and isinstance(item, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_on_connection(connection: Connection) -> None:
@@ -19,6 +27,7 @@ def run_on_connection(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

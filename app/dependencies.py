@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.db import get_session
+from app.fhir.protocol import FhirGateway
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -14,5 +15,11 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
+def get_fhir(request: Request) -> FhirGateway:
+    gateway: FhirGateway = request.app.state.fhir
+    return gateway
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+FhirDep = Annotated[FhirGateway, Depends(get_fhir)]

@@ -10,6 +10,7 @@ from app import __version__
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
+from app.fhir.factory import create_gateway
 from app.health.router import router as health_router
 from app.request_log import AccessLogMiddleware
 
@@ -20,9 +21,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url, echo=settings.database_echo)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.fhir = create_gateway(
+        settings.fhir_url,
+        sessionmaker=app.state.sessionmaker,
+        connect_timeout=settings.fhir_connect_timeout_seconds,
+        read_timeout=settings.fhir_read_timeout_seconds,
+    )
     try:
         yield
     finally:
+        await app.state.fhir.aclose()
         await engine.dispose()
 
 

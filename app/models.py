@@ -5,6 +5,7 @@ Alembic's autogenerate and the schema tests read the metadata from here.
 
 from app.auth import models as auth_models
 from app.db import Base
+from app.fhir import models as fhir_models
 from app.messaging import models as messaging_models
 from app.organisations import models as organisations_models
 from app.patients import models as patients_models
@@ -12,6 +13,7 @@ from app.patients import models as patients_models
 __all__ = [
     "Base",
     "auth_models",
+    "fhir_models",
     "messaging_models",
     "organisations_models",
     "patients_models",

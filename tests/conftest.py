@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
+from tests.support import hapi
 from tests.support.app import running_client
 from tests.support.databases import DatabaseFactory, PostgresDatabases, SqliteDatabases
 
@@ -63,3 +64,16 @@ def app(settings: Settings) -> FastAPI:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with running_client(app) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def hapi_url() -> AsyncIterator[str]:
+    """Base URL of a real HAPI FHIR server for this test run."""
+    if given := os.environ.get("PARLEY_TEST_FHIR_URL"):
+        yield given
+        return
+    if reason := hapi.missing_tools():
+        hapi.skip_or_fail(reason)
+    await hapi.build_jar()
+    async with hapi.running_hapi() as url:
+        yield url

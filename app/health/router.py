@@ -1,5 +1,6 @@
 from fastapi import APIRouter, Request
 
+from app.dependencies import FhirDep
 from app.health import service
 from app.health.schemas import HealthRead, ReadinessRead
 
@@ -16,6 +17,6 @@ async def health() -> HealthRead:
     "/ready",
     responses={503: {"description": "A dependency is unreachable", "model": None}},
 )
-async def ready(request: Request) -> ReadinessRead:
-    """Readiness: the database (and, once configured, FHIR) can be reached."""
-    return await service.check_readiness(request.app.state.engine)
+async def ready(request: Request, fhir: FhirDep) -> ReadinessRead:
+    """Readiness: the database and the FHIR server can both be reached."""
+    return await service.check_readiness(request.app.state.engine, fhir)

@@ -17,7 +17,7 @@ async def test_ready_reports_each_dependency(client: httpx.AsyncClient) -> None:
     response = await client.get("/ready")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "fhir": "ok"}}
 
 
 async def test_ready_is_503_problem_when_the_database_is_unreachable(settings: Settings) -> None:
@@ -34,4 +34,14 @@ async def test_ready_is_503_problem_when_the_database_is_unreachable(settings: S
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert body["type"].endswith("not-ready")
-    assert body["checks"] == {"database": "unavailable"}
+    assert body["checks"]["database"] == "unavailable"
+
+
+async def test_ready_is_503_when_the_fhir_server_is_unreachable(settings: Settings) -> None:
+    no_fhir = settings.model_copy(update={"fhir_url": "http://127.0.0.1:1/fhir"})
+
+    async with running_client(create_app(no_fhir)) as client:
+        response = await client.get("/ready")
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "fhir": "unavailable"}

@@ -1,0 +1,22 @@
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.fhir.embedded import EmbeddedFhirGateway
+from app.fhir.http_gateway import HttpFhirGateway
+from app.fhir.protocol import FhirGateway
+
+EMBEDDED = "embedded"
+
+
+def create_gateway(
+    fhir_url: str,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    connect_timeout: float,
+    read_timeout: float,
+) -> FhirGateway:
+    """The embedded store for `embedded`, else an HTTP client of the server at `fhir_url`."""
+    if fhir_url == EMBEDDED:
+        return EmbeddedFhirGateway(sessionmaker)
+    return HttpFhirGateway.connect(
+        fhir_url, connect_timeout=connect_timeout, read_timeout=read_timeout
+    )

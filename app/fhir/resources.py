@@ -1,0 +1,256 @@
+"""Build and parse the FHIR resources Parley writes, with `fhir.resources` (R4B = R4 here).
+
+The mapping (see DESIGN.md): a conversation is a thread-header Communication
+(no payload, no partOf); a message is a Communication `partOf` the header; an
+amendment is a message with category `correction` and an `amends` extension.
+Each carries a Parley identifier, which is also its idempotency key, and a tag
+by which the reconciler finds everything Parley wrote.
+"""
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from fhir.resources.R4B.communication import Communication
+from fhir.resources.R4B.patient import Patient
+
+from app.fhir.protocol import SearchParams, Token
+
+CONVERSATION_SYSTEM = "urn:parley:conversation"
+MESSAGE_SYSTEM = "urn:parley:message"
+USER_SYSTEM = "urn:parley:user"
+GROUP_SYSTEM = "urn:parley:group"
+PATIENT_SYSTEM = "urn:parley:patient"
+TAG_SYSTEM = "urn:parley:tag"
+CATEGORY_SYSTEM = "urn:parley:message-category"
+AMENDS_EXTENSION = "urn:parley:extension:amends"
+CONVERSATION_TAG = Token(TAG_SYSTEM, "conversation")
+MESSAGE_TAG = Token(TAG_SYSTEM, "message")
+
+
+@dataclass(frozen=True)
+class Party:
+    """A sender or recipient: a Parley user (a patient user also names their Patient) or a group."""
+
+    kind: Literal["user", "group"]
+    id: int
+    patient_id: str | None = None
+    display: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    binary_id: str
+    content_type: str
+    size: int
+    sha1_base64: str
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class ConversationHeader:
+    uuid: UUID
+    patient_id: str
+    subject: str | None
+    closed: bool
+    recipients: tuple[Party, ...]
+    fhir_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    uuid: UUID
+    header_fhir_id: str
+    patient_id: str
+    sender: Party
+    sent: datetime
+    text: str | None = None
+    attachment: AttachmentRef | None = None
+    amends_fhir_id: str | None = None
+    fhir_id: str | None = None
+
+
+def conversation_identifier(conversation_uuid: UUID) -> Token:
+    return Token(CONVERSATION_SYSTEM, str(conversation_uuid))
+
+
+def message_identifier(message_uuid: UUID) -> Token:
+    return Token(MESSAGE_SYSTEM, str(message_uuid))
+
+
+def thread_search(header_fhir_id: str, *, page_size: int = 100) -> SearchParams:
+    """Every message of a conversation, oldest first."""
+    return [
+        ("part-of", f"Communication/{header_fhir_id}"),
+        ("_sort", "_lastUpdated"),
+        ("_count", str(page_size)),
+    ]
+
+
+def build_patient(*, given_name: str, family_name: str, birth_date: date | None = None) -> Patient:
+    document: dict[str, Any] = {
+        "resourceType": "Patient",
+        "active": True,
+        "name": [{"use": "official", "given": [given_name], "family": family_name}],
+    }
+    if birth_date is not None:
+        document["birthDate"] = birth_date.isoformat()
+    return Patient.model_validate(document)
+
+
+def build_conversation_header(header: ConversationHeader) -> Communication:
+    document: dict[str, Any] = {
+        "resourceType": "Communication",
+        "meta": {"tag": [_coding(CONVERSATION_TAG)]},
+        "identifier": [_identifier(conversation_identifier(header.uuid))],
+        "status": "completed" if header.closed else "in-progress",
+        "subject": {"reference": f"Patient/{header.patient_id}"},
+        "recipient": [_reference(party) for party in header.recipients],
+    }
+    if header.subject:
+        document["topic"] = {"text": header.subject}
+    return Communication.model_validate(document)
+
+
+def build_message(message: MessageRecord) -> Communication:
+    document: dict[str, Any] = {
+        "resourceType": "Communication",
+        "meta": {"tag": [_coding(MESSAGE_TAG)]},
+        "identifier": [_identifier(message_identifier(message.uuid))],
+        "partOf": [{"reference": f"Communication/{message.header_fhir_id}"}],
+        "status": "completed",
+        "subject": {"reference": f"Patient/{message.patient_id}"},
+        "sender": _reference(message.sender),
+        "sent": message.sent.isoformat(),
+        "payload": [_payload(message)],
+    }
+    if message.amends_fhir_id is not None:
+        document["category"] = [{"coding": [{"system": CATEGORY_SYSTEM, "code": "correction"}]}]
+        document["extension"] = [
+            {
+                "url": AMENDS_EXTENSION,
+                "valueReference": {"reference": f"Communication/{message.amends_fhir_id}"},
+            }
+        ]
+    return Communication.model_validate(document)
+
+
+def _payload(message: MessageRecord) -> dict[str, Any]:
+    attachment = message.attachment
+    if attachment is None:
+        return {"contentString": message.text or ""}
+    content: dict[str, Any] = {
+        "contentType": attachment.content_type,
+        "url": f"Binary/{attachment.binary_id}",
+        "size": attachment.size,
+        "hash": attachment.sha1_base64,
+    }
+    if attachment.title:
+        content["title"] = attachment.title
+    return {"contentAttachment": content}
+
+
+def parse_conversation_header(communication: Communication) -> ConversationHeader:
+    return ConversationHeader(
+        uuid=UUID(_identifier_value(communication, CONVERSATION_SYSTEM)),
+        patient_id=_referenced_id(communication.subject, "Patient"),
+        subject=communication.topic.text if communication.topic else None,
+        closed=communication.status == "completed",
+        recipients=tuple(_party(reference) for reference in communication.recipient or []),
+        fhir_id=communication.id,
+    )
+
+
+def parse_message(communication: Communication) -> MessageRecord:
+    payload = communication.payload[0] if communication.payload else None
+    part_of = communication.partOf[0] if communication.partOf else None
+    if communication.sent is None:
+        raise ValueError("a Parley message carries the time it was sent")
+    return MessageRecord(
+        uuid=UUID(_identifier_value(communication, MESSAGE_SYSTEM)),
+        header_fhir_id=_referenced_id(part_of, "Communication"),
+        patient_id=_referenced_id(communication.subject, "Patient"),
+        sender=_party(communication.sender),
+        sent=communication.sent,
+        text=getattr(payload, "contentString", None),
+        attachment=_attachment(getattr(payload, "contentAttachment", None)),
+        amends_fhir_id=_amended_id(communication),
+        fhir_id=communication.id,
+    )
+
+
+def _attachment(content: Any) -> AttachmentRef | None:
+    if content is None:
+        return None
+    return AttachmentRef(
+        binary_id=str(content.url).rsplit("/", 1)[-1],
+        content_type=content.contentType,
+        size=int(content.size),
+        sha1_base64=_base64_text(content.hash),
+        title=content.title,
+    )
+
+
+def _base64_text(value: Any) -> str:
+    # fhir.resources decodes base64Binary into bytes; the record keeps the text.
+    return base64.b64encode(value).decode() if isinstance(value, bytes) else str(value)
+
+
+def _amended_id(communication: Communication) -> str | None:
+    for extension in communication.extension or []:
+        if extension.url == AMENDS_EXTENSION and extension.valueReference is not None:
+            return _referenced_id(extension.valueReference, "Communication")
+    return None
+
+
+def _coding(token: Token) -> dict[str, str]:
+    return {"system": token.system, "code": token.value}
+
+
+def _identifier(token: Token) -> dict[str, str]:
+    return {"system": token.system, "value": token.value}
+
+
+def _reference(party: Party) -> dict[str, Any]:
+    system = USER_SYSTEM if party.kind == "user" else GROUP_SYSTEM
+    reference: dict[str, Any] = {"identifier": {"system": system, "value": str(party.id)}}
+    if party.kind == "group":
+        reference["type"] = "Group"
+    if party.patient_id is not None:
+        reference["reference"] = f"Patient/{party.patient_id}"
+    if party.display:
+        reference["display"] = party.display
+    return reference
+
+
+def _party(reference: Any) -> Party:
+    identifier = getattr(reference, "identifier", None)
+    if identifier is None or identifier.system not in (USER_SYSTEM, GROUP_SYSTEM):
+        raise ValueError("a Parley sender or recipient carries a urn:parley identifier")
+    patient_id = None
+    if reference.reference and reference.reference.startswith("Patient/"):
+        patient_id = reference.reference.removeprefix("Patient/")
+    return Party(
+        kind="user" if identifier.system == USER_SYSTEM else "group",
+        id=int(identifier.value),
+        patient_id=patient_id,
+        display=reference.display,
+    )
+
+
+def _identifier_value(resource: Any, system: str) -> str:
+    for identifier in resource.identifier or []:
+        if identifier.system == system and identifier.value:
+            return str(identifier.value)
+    raise ValueError(f"the resource has no {system} identifier")
+
+
+def _referenced_id(reference: Any, resource_type: str) -> str:
+    text = getattr(reference, "reference", None) or ""
+    prefix = f"{resource_type}/"
+    # Servers may answer absolute or versioned references; the id is the part after Type/.
+    if prefix not in text:
+        raise ValueError(f"expected a reference to a {resource_type}")
+    return text.split(prefix, 1)[1].split("/", 1)[0]
