@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import __version__
 from app.auth import service as auth_service
 from app.auth.passwords import password_hasher
+from app.auth.service import AuthContext, ClientInfo
+from app.auth.throttle import LoginThrottle, create_storage
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import AppError
@@ -98,9 +100,15 @@ def create_admin(
 
     async def create() -> int:
         async with migrated_session(settings) as session:
+            ctx = AuthContext(
+                session=session,
+                settings=settings,
+                hasher=password_hasher(settings),
+                throttle=LoginThrottle(create_storage(None), settings),
+                client=ClientInfo(address="cli", user_agent=None),
+            )
             user = await auth_service.create_superadmin(
-                session,
-                password_hasher(settings),
+                ctx,
                 username=username,
                 email=email,
                 password=password,

@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=19_456, ge=8_192)
     password_hash_iterations: int = Field(default=2, ge=1)
     password_hash_parallelism: int = Field(default=1, ge=1)
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    # Failed logins and TOTP codes allowed per window before answering 429.
+    login_failures_per_account: int = Field(default=10, ge=1)
+    login_failures_per_address: int = Field(default=100, ge=1)
+    login_throttle_window_seconds: int = Field(default=900, ge=1)
+    # Throttling counters live in memory (one process) unless Redis is given.
+    redis_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

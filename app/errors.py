@@ -31,6 +31,10 @@ class AppError(Exception):
     status: ClassVar[int] = HTTPStatus.BAD_REQUEST
     slug: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
+    # True for failures whose own record must survive them: the audit row of a
+    # failed login, the revocation after a refresh token was reused. The service
+    # that raises one must have written nothing else.
+    keeps_changes: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -83,6 +87,19 @@ class InvalidInputError(AppError):
     def __init__(self, detail: str, *, field: Sequence[str | int] | None = None) -> None:
         errors = [{"loc": list(field), "msg": detail}] if field else []
         super().__init__(detail, extensions={"errors": errors} if errors else None)
+
+
+class TooManyRequestsError(AppError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    slug = "too-many-attempts"
+    title = "Too many attempts"
+    keeps_changes = True
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(
+            f"Too many failed attempts; try again in {retry_after_seconds} seconds.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
 
 
 class ServiceUnavailableError(AppError):

@@ -7,12 +7,18 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from app import __version__
+from app.auth.passwords import password_hasher
+from app.auth.router import public_router as auth_public_router
+from app.auth.router import router as auth_router
+from app.auth.throttle import LoginThrottle, create_storage
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.fhir.factory import create_gateway
 from app.health.router import router as health_router
+from app.openapi import install_openapi
 from app.request_log import AccessLogMiddleware
+from app.users.router import router as users_router
 
 
 @asynccontextmanager
@@ -21,6 +27,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url, echo=settings.database_echo)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.password_hasher = password_hasher(settings)
+    app.state.login_throttle = LoginThrottle(create_storage(settings.redis_url), settings)
     app.state.fhir = create_gateway(
         settings.fhir_url,
         sessionmaker=app.state.sessionmaker,
@@ -44,8 +52,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(AccessLogMiddleware)
     # Added last, so it runs first: every log line below it carries the request id.
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     app.include_router(health_router)
+    app.include_router(auth_public_router)
+    app.include_router(auth_router)
+    app.include_router(users_router)
     return app

@@ -3,6 +3,7 @@
 Alembic's autogenerate and the schema tests read the metadata from here.
 """
 
+from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.db import Base
 from app.fhir import models as fhir_models
@@ -12,6 +13,7 @@ from app.patients import models as patients_models
 
 __all__ = [
     "Base",
+    "audit_models",
     "auth_models",
     "fhir_models",
     "messaging_models",

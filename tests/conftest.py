@@ -10,6 +10,7 @@ from app.config import Settings
 from app.main import create_app
 from tests.support import hapi
 from tests.support.app import running_client
+from tests.support.auth import Account, create_superadmin, login
 from tests.support.databases import DatabaseFactory, PostgresDatabases, SqliteDatabases
 
 TEST_DATABASE_URL = os.environ.get("PARLEY_TEST_DATABASE_URL", "")
@@ -77,3 +78,9 @@ async def hapi_url() -> AsyncIterator[str]:
     await hapi.build_jar()
     async with hapi.running_hapi() as url:
         yield url
+
+
+@pytest.fixture
+async def admin(settings: Settings, client: httpx.AsyncClient) -> Account:
+    """A logged-in superadmin, made as `parley create-admin` makes one."""
+    return await login(client, await create_superadmin(settings))

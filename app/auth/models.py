@@ -48,6 +48,9 @@ class User(Base):
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # The last RFC 6238 time step accepted, so that no code is ever accepted twice.
     totp_last_used_step: Mapped[int | None] = mapped_column(BigIntId)
+    # Raised to end every session at once (deactivation, password change): access
+    # tokens carry the version they were issued under and die when it moves.
+    token_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
 
@@ -85,3 +88,35 @@ class UserRole(Base):
         ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class AuthSession(Base):
+    """One login: a family of refresh tokens, each replacing the last."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    last_used_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # Absolute: refreshing never extends it.
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class RefreshToken(Base):
+    """A refresh token, kept only as a SHA-256 of its 256 random bits."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        BigIntId, ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # Set when it is exchanged; presenting it again is reuse, and revokes the family.
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,43 +1,318 @@
+"""Login, token refresh, logout, sessions and password changes."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import repository
-from app.auth.models import SystemPermission, User
-from app.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
-from app.errors import ConflictError, InvalidInputError
+from app.access.competencies import final_competencies
+from app.audit import service as audit
+from app.audit.service import AuditEntry
+from app.auth import repository, totp
+from app.auth.errors import (
+    InvalidCredentialsError,
+    InvalidTokenError,
+    RefreshTokenReusedError,
+    TotpInvalidError,
+    TotpRequiredError,
+)
+from app.auth.keys import decrypt_totp_secret
+from app.auth.models import AuthSession, SystemPermission, User
+from app.auth.password_policy import check_new_password
+from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.schemas import MeRead, OrganisationMembershipRead, SessionRead, TokenPair
+from app.auth.throttle import LoginThrottle
+from app.auth.tokens import (
+    AccessClaims,
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+)
+from app.config import Settings
+from app.db import utc_now
+from app.errors import ConflictError, InvalidInputError, NotFoundError, TooManyRequestsError
+from app.organisations import service as organisations_service
 
 ADMIN_PROFESSION = "admin_staff"
 
 
-def check_new_password(password: str) -> None:
-    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-        raise InvalidInputError(
-            f"A password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
-            field=("password",),
+@dataclass(frozen=True)
+class ClientInfo:
+    address: str
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    """What authentication needs from the request: its transaction and its surroundings."""
+
+    session: AsyncSession
+    settings: Settings
+    hasher: PasswordHasher
+    throttle: LoginThrottle
+    client: ClientInfo
+
+    def audit(self, action: str, outcome: str = "success", **fields: object) -> None:
+        entry = AuditEntry(
+            action=action,
+            outcome=outcome,
+            client_address=self.client.address,
+            **fields,  # type: ignore[arg-type]
         )
+        audit.record(self.session, entry)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: the user and the login session of their token."""
+
+    user: User
+    session_id: int
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("an unknown user's password is checked against this")
+
+
+async def login(
+    ctx: AuthContext, *, username: str, password: str, totp_code: str | None
+) -> TokenPair:
+    account = username.strip().lower()
+    await ensure_not_throttled(ctx, account, action="auth.login")
+    user = await repository.get_user_by_username(ctx.session, account)
+    # An unknown user costs one argon2id verification too, so timing tells nothing.
+    stored_hash = user.password_hash if user is not None else _dummy_hash(ctx.hasher)
+    password_ok = await verify_password(ctx.hasher, stored_hash, password)
+    if user is None or not password_ok or not user.is_active:
+        await record_failure(ctx, account, user, "invalid-credentials")
+        raise InvalidCredentialsError()
+    if user.totp_enabled:
+        await _check_login_totp(ctx, account, user, totp_code)
+    if needs_rehash(ctx.hasher, user.password_hash):
+        user.password_hash = await hash_password(ctx.hasher, password)
+    await ctx.throttle.record_success(account=account)
+    ctx.audit("auth.login", actor_id=user.id, target_user_id=user.id)
+    return await _start_session(ctx, user)
+
+
+async def _check_login_totp(
+    ctx: AuthContext, account: str, user: User, totp_code: str | None
+) -> None:
+    if totp_code is None:
+        ctx.audit("auth.login", "totp-required", target_user_id=user.id)
+        raise TotpRequiredError("This account needs a TOTP code from its authenticator app.")
+    if not await accept_totp_code(ctx, user, totp_code):
+        await record_failure(ctx, account, user, "totp-invalid")
+        raise TotpInvalidError("The TOTP code is wrong, expired or already used.")
+
+
+async def accept_totp_code(ctx: AuthContext, user: User, code: str) -> bool:
+    """Check a code against the user's secret and spend its time step."""
+    secret = _totp_secret(ctx, user)
+    if secret is None:
+        return False
+    step = totp.matching_step(secret, code, last_used_step=user.totp_last_used_step)
+    return step is not None and await repository.claim_totp_step(ctx.session, user.id, step)
+
+
+def _totp_secret(ctx: AuthContext, user: User) -> str | None:
+    if user.totp_secret_encrypted is None:
+        return None
+    return decrypt_totp_secret(
+        ctx.settings.secret_key.get_secret_value(), user.totp_secret_encrypted
+    )
+
+
+async def ensure_not_throttled(ctx: AuthContext, account: str, *, action: str) -> None:
+    if throttled := await ctx.throttle.check(account=account, address=ctx.client.address):
+        ctx.audit(action, "throttled", details={"username": account})
+        raise TooManyRequestsError(throttled.retry_after_seconds)
+
+
+async def record_failure(ctx: AuthContext, account: str, user: User | None, reason: str) -> None:
+    """A wrong password or code: it counts towards throttling and is audited."""
+    await ctx.throttle.record_failure(account=account, address=ctx.client.address)
+    ctx.audit(
+        "auth.failure",
+        "failure",
+        actor_id=user.id if user else None,
+        target_user_id=user.id if user else None,
+        details={"reason": reason, "username": account},
+    )
+
+
+async def _start_session(ctx: AuthContext, user: User) -> TokenPair:
+    now = utc_now()
+    auth_session = await repository.add_session(
+        ctx.session,
+        AuthSession(
+            user_id=user.id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + timedelta(days=ctx.settings.refresh_token_days),
+            client_address=ctx.client.address,
+            user_agent=(ctx.client.user_agent or "")[:300] or None,
+        ),
+    )
+    return await _issue_tokens(ctx, user, auth_session.id, now)
+
+
+async def _issue_tokens(ctx: AuthContext, user: User, session_id: int, now: datetime) -> TokenPair:
+    refresh_token = new_refresh_token()
+    await repository.add_refresh_token(
+        ctx.session, session_id=session_id, token_hash=hash_refresh_token(refresh_token)
+    )
+    lifetime = timedelta(minutes=ctx.settings.access_token_minutes)
+    access_token = issue_access_token(
+        AccessClaims(user_id=user.id, session_id=session_id, token_version=user.token_version),
+        secret=ctx.settings.secret_key.get_secret_value(),
+        algorithm=ctx.settings.jwt_algorithm,
+        now=now,
+        lifetime=lifetime,
+    )
+    return TokenPair(
+        access_token=access_token,
+        refresh_token=refresh_token,
+        expires_in=int(lifetime.total_seconds()),
+    )
+
+
+async def refresh(ctx: AuthContext, refresh_token: str) -> TokenPair:
+    found = await repository.find_refresh_token(ctx.session, hash_refresh_token(refresh_token))
+    if found is None:
+        raise InvalidTokenError("The refresh token is not valid.")
+    token, auth_session, user = found
+    now = utc_now()
+    if not await repository.spend_refresh_token(ctx.session, token.id, now):
+        await repository.revoke_sessions(
+            ctx.session, user_id=user.id, session_id=auth_session.id, reason="token-reuse", now=now
+        )
+        ctx.audit(
+            "auth.refresh_token_reuse", "denied", target_user_id=user.id,
+            details={"session_id": auth_session.id},
+        )  # fmt: skip
+        raise RefreshTokenReusedError()
+    if auth_session.revoked_at is not None or auth_session.expires_at <= now or not user.is_active:
+        raise InvalidTokenError("The session of this refresh token has ended.")
+    auth_session.last_used_at = now
+    return await _issue_tokens(ctx, user, auth_session.id, now)
+
+
+async def logout(ctx: AuthContext, principal: Principal) -> None:
+    await repository.revoke_sessions(
+        ctx.session,
+        user_id=principal.user.id,
+        session_id=principal.session_id,
+        reason="logout",
+        now=utc_now(),
+    )
+    ctx.audit("auth.logout", actor_id=principal.user.id, target_user_id=principal.user.id)
+
+
+async def list_sessions(ctx: AuthContext, principal: Principal) -> list[SessionRead]:
+    sessions = await repository.live_sessions(ctx.session, principal.user.id, utc_now())
+    return [
+        SessionRead(
+            id=item.id,
+            created_at=item.created_at,
+            last_used_at=item.last_used_at,
+            expires_at=item.expires_at,
+            client_address=item.client_address,
+            user_agent=item.user_agent,
+            current=item.id == principal.session_id,
+        )
+        for item in sessions
+    ]
+
+
+async def end_session(ctx: AuthContext, principal: Principal, session_id: int) -> None:
+    live_ids = {
+        item.id
+        for item in await repository.live_sessions(ctx.session, principal.user.id, utc_now())
+    }
+    if session_id not in live_ids:
+        raise NotFoundError("No such session.")
+    await repository.revoke_sessions(
+        ctx.session, user_id=principal.user.id, session_id=session_id, reason="ended", now=utc_now()
+    )
+    ctx.audit("auth.session_end", actor_id=principal.user.id, details={"session_id": session_id})
+
+
+async def end_all_sessions(ctx: AuthContext, user: User, *, reason: str) -> None:
+    """End every session of the user at once, access tokens included (their version dies)."""
+    user.token_version += 1
+    await repository.revoke_sessions(ctx.session, user_id=user.id, reason=reason, now=utc_now())
+
+
+async def change_password(
+    ctx: AuthContext, principal: Principal, *, current_password: str, new_password: str
+) -> None:
+    user = principal.user
+    account = user.username
+    await ensure_not_throttled(ctx, account, action="auth.password_change")
+    if not await verify_password(ctx.hasher, user.password_hash, current_password):
+        await record_failure(ctx, account, user, "password-change-wrong-password")
+        raise InvalidCredentialsError()
+    check_new_password(new_password, field="new_password")
+    if new_password == current_password:
+        raise InvalidInputError(
+            "The new password must differ from the current one.", field=("body", "new_password")
+        )
+    user.password_hash = await hash_password(ctx.hasher, new_password)
+    await end_all_sessions(ctx, user, reason="password-change")
+    ctx.audit("auth.password_change", actor_id=user.id, target_user_id=user.id)
 
 
 async def create_superadmin(
-    session: AsyncSession,
-    hasher: PasswordHasher,
-    *,
-    username: str,
-    email: str,
-    password: str,
-    full_name: str,
+    ctx: AuthContext, *, username: str, email: str, password: str, full_name: str
 ) -> User:
     check_new_password(password)
+    username = username.strip().lower()
     existing = await repository.find_user_by_username_or_email(
-        session, username=username, email=email
+        ctx.session, username=username, email=email.strip().lower()
     )
     if existing is not None:
         raise ConflictError("A user with that username or email already exists.")
-    user = User(
-        username=username,
-        email=email,
-        full_name=full_name,
-        password_hash=hash_password(hasher, password),
-        system_permissions=SystemPermission.SUPERADMIN,
-        base_profession=ADMIN_PROFESSION,
+    user = await repository.add_user(
+        ctx.session,
+        User(
+            username=username,
+            email=email.strip().lower(),
+            full_name=full_name,
+            password_hash=await hash_password(ctx.hasher, password),
+            system_permissions=SystemPermission.SUPERADMIN,
+            base_profession=ADMIN_PROFESSION,
+        ),
     )
-    return await repository.add_user(session, user)
+    ctx.audit("users.create", target_user_id=user.id, details={"via": "cli"})
+    return user
+
+
+async def describe(ctx: AuthContext, user: User) -> MeRead:
+    memberships = await organisations_service.memberships_of_staff(ctx.session, user.id)
+    return MeRead(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        system_permissions=user.system_permissions,
+        base_profession=user.base_profession,
+        competencies=sorted(
+            final_competencies(
+                user.base_profession, user.additional_competencies, user.removed_competencies
+            )
+        ),
+        organisations=[
+            OrganisationMembershipRead(
+                id=membership.organisation_id,
+                name=membership.name,
+                is_primary=membership.is_primary,
+            )
+            for membership in memberships
+        ],
+        fhir_patient_id=user.fhir_patient_id,
+        totp_enabled=user.totp_enabled,
+    )

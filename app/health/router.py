@@ -15,7 +15,7 @@ async def health() -> HealthRead:
 
 @router.get(
     "/ready",
-    responses={503: {"description": "A dependency is unreachable", "model": None}},
+    responses={503: {"description": "A dependency is unreachable; `checks` says which"}},
 )
 async def ready(request: Request, fhir: FhirDep) -> ReadinessRead:
     """Readiness: the database and the FHIR server can both be reached."""

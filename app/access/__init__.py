@@ -1,0 +1,1 @@
+"""Who may do what: permission levels (RBAC), clinical competencies (CBAC), patient access."""

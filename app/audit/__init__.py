@@ -1,0 +1,1 @@
+"""Who read or wrote what, when: an append-only log."""

@@ -1,0 +1,187 @@
+"""The rules of user administration: who may create, change, deactivate whom."""
+
+from sqlalchemy.exc import IntegrityError
+
+from app.access.competencies import final_competencies, is_profession, unknown_competencies
+from app.auth import repository as auth_repository
+from app.auth import service as auth_service
+from app.auth.models import SystemPermission, User
+from app.auth.password_policy import check_new_password
+from app.auth.passwords import hash_password
+from app.auth.service import AuthContext, Principal
+from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from app.pagination import Page, decode_cursor, encode_cursor
+from app.patients import service as patients_service
+from app.users import permissions, repository
+from app.users.schemas import UserCreate, UserRead, UserUpdate
+
+
+def to_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        system_permissions=user.system_permissions,
+        base_profession=user.base_profession,
+        additional_competencies=list(user.additional_competencies),
+        removed_competencies=list(user.removed_competencies),
+        competencies=sorted(
+            final_competencies(
+                user.base_profession, user.additional_competencies, user.removed_competencies
+            )
+        ),
+        fhir_patient_id=user.fhir_patient_id,
+        is_active=user.is_active,
+        totp_enabled=user.totp_enabled,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
+
+
+async def create_user(ctx: AuthContext, actor: Principal, data: UserCreate) -> UserRead:
+    _require_grant(actor, data.system_permissions)
+    _check_competencies(
+        data.base_profession, data.additional_competencies, data.removed_competencies
+    )
+    check_new_password(data.password)
+    await _check_patient_link(ctx, data.system_permissions, data.fhir_patient_id)
+    user = User(
+        username=data.username,
+        email=data.email,
+        full_name=data.full_name,
+        password_hash=await hash_password(ctx.hasher, data.password),
+        system_permissions=data.system_permissions,
+        base_profession=data.base_profession,
+        additional_competencies=sorted(set(data.additional_competencies)),
+        removed_competencies=sorted(set(data.removed_competencies)),
+        fhir_patient_id=data.fhir_patient_id,
+    )
+    try:
+        async with ctx.session.begin_nested():
+            await auth_repository.add_user(ctx.session, user)
+    except IntegrityError:
+        raise ConflictError("A user with that username, email or patient already exists.") from None
+    ctx.audit(
+        "users.create", actor_id=actor.user.id, target_user_id=user.id,
+        details={"system_permissions": user.system_permissions.value},
+    )  # fmt: skip
+    return to_read(user)
+
+
+async def list_users(ctx: AuthContext, *, cursor: str | None, limit: int) -> Page[UserRead]:
+    after_id = int(decode_cursor(cursor, length=1)[0]) if cursor else None
+    users = await repository.list_users(ctx.session, after_id=after_id, limit=limit + 1)
+    next_cursor = encode_cursor(users[limit - 1].id) if len(users) > limit else None
+    return Page(items=[to_read(user) for user in users[:limit]], next_cursor=next_cursor)
+
+
+async def get_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
+    is_admin = permissions.can_grant(actor.user.system_permissions, SystemPermission.ADMIN)
+    if user_id != actor.user.id and not is_admin:
+        raise NotFoundError("No such user.")  # others' accounts are not even confirmed to exist
+    return to_read(await _load(ctx, user_id))
+
+
+async def update_user(
+    ctx: AuthContext, actor: Principal, user_id: int, changes: UserUpdate
+) -> UserRead:
+    user = await _load_managed(ctx, actor, user_id)
+    given = changes.model_dump(exclude_unset=True, exclude_none=True)
+    if "system_permissions" in given:
+        _require_grant(actor, changes.system_permissions or user.system_permissions)
+    _check_competencies(
+        given.get("base_profession", user.base_profession),
+        given.get("additional_competencies", []),
+        given.get("removed_competencies", []),
+    )
+    if "email" in given and await repository.email_taken(
+        ctx.session, given["email"], except_user_id=user.id
+    ):
+        raise ConflictError("Another user has that email address.")
+    for field, value in given.items():
+        setattr(user, field, sorted(set(value)) if isinstance(value, list) else value)
+    ctx.audit(
+        "users.update", actor_id=actor.user.id, target_user_id=user.id,
+        details={"fields": sorted(given)},
+    )  # fmt: skip
+    await ctx.session.flush()
+    return to_read(user)
+
+
+async def deactivate_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
+    if user_id == actor.user.id:
+        raise ConflictError("You cannot deactivate your own account.")
+    user = await _load_managed(ctx, actor, user_id)
+    user.is_active = False
+    await auth_service.end_all_sessions(ctx, user, reason="deactivated")
+    ctx.audit("users.deactivate", actor_id=actor.user.id, target_user_id=user.id)
+    await ctx.session.flush()
+    return to_read(user)
+
+
+async def reactivate_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
+    user = await _load_managed(ctx, actor, user_id)
+    user.is_active = True
+    ctx.audit("users.reactivate", actor_id=actor.user.id, target_user_id=user.id)
+    await ctx.session.flush()
+    return to_read(user)
+
+
+async def reset_totp(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
+    """For a lost device: TOTP off, every session ended; the user enrols again."""
+    user = await _load_managed(ctx, actor, user_id)
+    user.totp_enabled = False
+    user.totp_secret_encrypted = None
+    await auth_service.end_all_sessions(ctx, user, reason="totp-reset")
+    ctx.audit("users.totp_reset", actor_id=actor.user.id, target_user_id=user.id)
+    await ctx.session.flush()
+    return to_read(user)
+
+
+async def _load(ctx: AuthContext, user_id: int) -> User:
+    user = await auth_repository.get_user(ctx.session, user_id)
+    if user is None:
+        raise NotFoundError("No such user.")
+    return user
+
+
+async def _load_managed(ctx: AuthContext, actor: Principal, user_id: int) -> User:
+    user = await _load(ctx, user_id)
+    if not permissions.can_manage(actor.user.system_permissions, user.system_permissions):
+        raise ForbiddenError("You cannot change a user above your own permission level.")
+    return user
+
+
+def _require_grant(actor: Principal, level: SystemPermission) -> None:
+    if not permissions.can_grant(actor.user.system_permissions, level):
+        raise ForbiddenError(f"You cannot give the {level.value} level: it is above your own.")
+
+
+def _check_competencies(base: str, additional: list[str], removed: list[str]) -> None:
+    if not is_profession(base):
+        raise InvalidInputError(
+            f"Unknown base profession {base!r}.", field=("body", "base_profession")
+        )
+    for field, names in (
+        ("additional_competencies", additional),
+        ("removed_competencies", removed),
+    ):
+        if unknown := unknown_competencies(names):
+            raise InvalidInputError(
+                f"Unknown competencies: {', '.join(unknown)}.", field=("body", field)
+            )
+
+
+async def _check_patient_link(
+    ctx: AuthContext, level: SystemPermission, patient_id: str | None
+) -> None:
+    if (level is SystemPermission.PATIENT) != (patient_id is not None):
+        raise InvalidInputError(
+            "A patient user, and only a patient user, names its FHIR Patient.",
+            field=("body", "fhir_patient_id"),
+        )
+    if patient_id is not None and not await patients_service.patient_exists(
+        ctx.session, patient_id
+    ):
+        raise InvalidInputError("No such patient.", field=("body", "fhir_patient_id"))
