@@ -22,6 +22,8 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
+	$(BIN)/parley seed-demo --if-empty
+	@echo "Parley: http://$(HOST):$(PORT)/docs (API), http://$(HOST):$(PORT)/health"
 	$(BIN)/parley serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-dev

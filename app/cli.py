@@ -9,14 +9,15 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import __version__
+from app import __version__, demo
 from app.auth import service as auth_service
 from app.auth.passwords import password_hasher
 from app.auth.service import AuthContext, ClientInfo
 from app.auth.throttle import LoginThrottle, create_storage
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
-from app.errors import AppError
+from app.errors import AppError, ConflictError
+from app.fhir.factory import create_gateway
 from app.logs import configure_logging
 from app.migrations import upgrade_to_head
 
@@ -80,6 +81,64 @@ def serve(
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, log_config=None)
 
 
+@cli.command("seed-demo")
+def seed_demo(
+    if_empty: Annotated[
+        bool, typer.Option(help="On a database that has users already, only print the logins.")
+    ] = False,
+) -> None:
+    """Fill an empty database with a demo organisation, staff and patients; print their logins."""
+    settings = Settings()
+    if settings.environment == "production":
+        raise fail("seed-demo refuses to run in production: its passwords are public.")
+    try:
+        seeded, logins = asyncio.run(_seed_demo(settings, if_empty=if_empty))
+    except AppError as error:
+        raise fail(f"Could not seed the demo: {error.detail}") from None
+    typer.echo("Seeded the demo organisation." if seeded else "The demo data is already there.")
+    typer.echo("Demo logins (username / password):")
+    for login in logins:
+        typer.echo(f"  {login.username:<10} {login.password:<20} {login.role}")
+        if login.totp_secret:
+            typer.echo(
+                f"  {'':<10} TOTP secret {login.totp_secret} (add it to an authenticator app)"
+            )
+
+
+async def _seed_demo(settings: Settings, *, if_empty: bool) -> tuple[bool, list[demo.DemoLogin]]:
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    fhir = create_gateway(
+        settings.fhir_url,
+        sessionmaker=sessionmaker,
+        connect_timeout=settings.fhir_connect_timeout_seconds,
+        read_timeout=settings.fhir_read_timeout_seconds,
+    )
+    try:
+        await upgrade_to_head(engine)
+        async with sessionmaker() as session:
+            empty = await demo.is_empty(session)
+        if not empty and not if_empty:
+            raise ConflictError("the database already has users; seed-demo fills an empty one.")
+        if empty:
+            await demo.seed(sessionmaker, fhir, lambda session: _context(session, settings))
+        async with sessionmaker() as session:
+            return empty, await demo.logins(session, settings)
+    finally:
+        await fhir.aclose()
+        await engine.dispose()
+
+
+def _context(session: AsyncSession, settings: Settings) -> AuthContext:
+    return AuthContext(
+        session=session,
+        settings=settings,
+        hasher=password_hasher(settings),
+        throttle=LoginThrottle(create_storage(None), settings),
+        client=ClientInfo(address="cli", user_agent=None),
+    )
+
+
 @cli.command("create-admin")
 def create_admin(
     username: Annotated[str, typer.Option(help="Login name of the new superadmin.")],
@@ -100,15 +159,8 @@ def create_admin(
 
     async def create() -> int:
         async with migrated_session(settings) as session:
-            ctx = AuthContext(
-                session=session,
-                settings=settings,
-                hasher=password_hasher(settings),
-                throttle=LoginThrottle(create_storage(None), settings),
-                client=ClientInfo(address="cli", user_agent=None),
-            )
             user = await auth_service.create_superadmin(
-                ctx,
+                _context(session, settings),
                 username=username,
                 email=email,
                 password=password,

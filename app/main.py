@@ -17,6 +17,8 @@ from app.errors import install_error_handlers
 from app.fhir.factory import create_gateway
 from app.health.router import router as health_router
 from app.openapi import install_openapi
+from app.organisations.router import router as organisations_router
+from app.patients.router import router as patients_router
 from app.request_log import AccessLogMiddleware
 from app.users.router import router as users_router
 
@@ -60,4 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_public_router)
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(organisations_router)
+    app.include_router(patients_router)
     return app

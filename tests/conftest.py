@@ -1,12 +1,12 @@
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.fhir.factory import EMBEDDED
 from app.main import create_app
 from tests.support import hapi
 from tests.support.app import running_client
@@ -44,12 +44,26 @@ async def empty_database_url(databases: DatabaseFactory) -> AsyncIterator[str]:
     await databases.drop(url)
 
 
+@pytest.fixture(params=[EMBEDDED, pytest.param("hapi", marks=pytest.mark.hapi)])
+def fhir_url(request: pytest.FixtureRequest) -> str:
+    """`embedded`, or the base URL of the real HAPI server (started on first use).
+
+    A test that names this fixture runs once on each; its app follows it.
+    """
+    if request.param == EMBEDDED:
+        return EMBEDDED
+    url: str = request.getfixturevalue("hapi_url")
+    return url
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(request: pytest.FixtureRequest, database_url: str) -> Settings:
+    uses_fhir_backends = "fhir_url" in request.fixturenames
     return Settings(
         _env_file=None,
         environment="test",
         database_url=database_url,
+        fhir_url=request.getfixturevalue("fhir_url") if uses_fhir_backends else EMBEDDED,
         # The cheapest argon2id the settings allow: tests hash many passwords.
         password_hash_memory_kib=8_192,
         password_hash_iterations=1,

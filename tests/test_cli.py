@@ -10,7 +10,11 @@ from sqlalchemy import inspect, select
 
 from app import __version__
 from app.auth.models import SystemPermission, User
+from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from app.main import create_app
+from tests.support.app import running_client
+from tests.support.auth import Account, login
 from tests.support.processes import PARLEY, free_port, parley_environment, run_parley
 
 
@@ -168,3 +172,34 @@ async def test_serve_logs_one_json_line_per_request_with_its_request_id(
     assert access[0]["route"] == "/health"
     assert access[0]["status"] == 200
     assert access[0]["duration_ms"] >= 0
+
+
+async def test_seed_demo_fills_an_empty_database_with_working_logins(
+    empty_database_url: str, settings: Settings
+) -> None:
+    env = parley_environment(PARLEY_DATABASE_URL=empty_database_url)
+
+    seeded = await run_parley("seed-demo", env=env)
+    again = await run_parley("seed-demo", env=env)
+    if_empty = await run_parley("seed-demo", "--if-empty", env=env)
+
+    assert seeded.code == 0, seeded.stderr
+    assert "parley-demo-patel" in seeded.stdout
+    assert "TOTP secret" in seeded.stdout
+    assert again.code == 1
+    assert "already has users" in again.stderr
+    assert if_empty.code == 0
+    assert "already there" in if_empty.stdout
+    demo_settings = settings.model_copy(update={"database_url": empty_database_url})
+    async with running_client(create_app(demo_settings)) as client:
+        patel = await login(client, Account(0, "dr_patel", "parley-demo-patel"))
+        alex = await login(client, Account(0, "alex", "parley-demo-alex"))
+        me = (await client.get("/api/v1/auth/me", headers=patel.headers)).json()
+        patients_for_patel = (await client.get("/api/v1/patients", headers=patel.headers)).json()
+        patients_for_alex = (await client.get("/api/v1/patients", headers=alex.headers)).json()
+
+    assert [organisation["name"] for organisation in me["organisations"]] == [
+        "Riverside Health Centre"
+    ]
+    assert [p["family_name"] for p in patients_for_patel["items"]] == ["Smith", "Taylor"]
+    assert [p["family_name"] for p in patients_for_alex["items"]] == ["Smith"]

@@ -1,7 +1,14 @@
-from sqlalchemy import select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.organisations.models import Organisation, StaffMembership
+from app.auth.models import User
+from app.messaging.models import ConversationOrganisation
+from app.organisations.models import (
+    Organisation,
+    OrganisationFeature,
+    PatientMembership,
+    StaffMembership,
+)
 
 
 async def staff_memberships_of(
@@ -14,3 +21,154 @@ async def staff_memberships_of(
         .order_by(StaffMembership.is_primary.desc(), Organisation.name)
     )
     return [(row[0], row[1]) for row in await session.execute(statement)]
+
+
+async def get(session: AsyncSession, organisation_id: int) -> Organisation | None:
+    return await session.get(Organisation, organisation_id)
+
+
+async def add(session: AsyncSession, organisation: Organisation) -> Organisation:
+    session.add(organisation)
+    await session.flush()
+    return organisation
+
+
+async def list_page(
+    session: AsyncSession,
+    *,
+    member_user_id: int | None,
+    member_patient_id: str | None,
+    after_id: int | None,
+    limit: int,
+) -> list[Organisation]:
+    """Organisations by id; only those the given staff user or patient belongs to, if given."""
+    statement = select(Organisation).order_by(Organisation.id).limit(limit)
+    if after_id is not None:
+        statement = statement.where(Organisation.id > after_id)
+    if member_user_id is not None or member_patient_id is not None:
+        statement = statement.where(
+            or_(
+                exists().where(
+                    StaffMembership.organisation_id == Organisation.id,
+                    StaffMembership.user_id == member_user_id,
+                ),
+                exists().where(
+                    PatientMembership.organisation_id == Organisation.id,
+                    PatientMembership.patient_id == member_patient_id,
+                ),
+            )
+        )
+    return list(await session.scalars(statement))
+
+
+async def is_in_use(session: AsyncSession, organisation_id: int) -> bool:
+    """Whether patients or conversations still belong to it."""
+    patients = select(func.count()).where(PatientMembership.organisation_id == organisation_id)
+    conversations = select(func.count()).where(
+        ConversationOrganisation.organisation_id == organisation_id
+    )
+    return bool(await session.scalar(patients)) or bool(await session.scalar(conversations))
+
+
+async def delete_organisation(session: AsyncSession, organisation: Organisation) -> None:
+    await session.delete(organisation)
+    await session.flush()
+
+
+async def get_staff_membership(
+    session: AsyncSession, organisation_id: int, user_id: int
+) -> StaffMembership | None:
+    return await session.get(StaffMembership, (organisation_id, user_id))
+
+
+async def get_patient_membership(
+    session: AsyncSession, organisation_id: int, patient_id: str
+) -> PatientMembership | None:
+    return await session.get(PatientMembership, (organisation_id, patient_id))
+
+
+async def clear_primary_staff(
+    session: AsyncSession, user_id: int, except_organisation: int
+) -> None:
+    await session.execute(
+        update(StaffMembership)
+        .where(
+            StaffMembership.user_id == user_id,
+            StaffMembership.organisation_id != except_organisation,
+        )
+        .values(is_primary=False)
+    )
+
+
+async def clear_primary_patient(
+    session: AsyncSession, patient_id: str, except_organisation: int
+) -> None:
+    await session.execute(
+        update(PatientMembership)
+        .where(
+            PatientMembership.patient_id == patient_id,
+            PatientMembership.organisation_id != except_organisation,
+        )
+        .values(is_primary=False)
+    )
+
+
+async def remove_staff(session: AsyncSession, organisation_id: int, user_id: int) -> bool:
+    result = await session.execute(
+        delete(StaffMembership).where(
+            StaffMembership.organisation_id == organisation_id, StaffMembership.user_id == user_id
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def remove_patient(session: AsyncSession, organisation_id: int, patient_id: str) -> bool:
+    result = await session.execute(
+        delete(PatientMembership).where(
+            PatientMembership.organisation_id == organisation_id,
+            PatientMembership.patient_id == patient_id,
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def features(
+    session: AsyncSession, organisation_id: int
+) -> list[tuple[OrganisationFeature, str | None]]:
+    statement = (
+        select(OrganisationFeature, User.full_name)
+        .outerjoin(User, User.id == OrganisationFeature.enabled_by_id)
+        .where(OrganisationFeature.organisation_id == organisation_id)
+        .order_by(OrganisationFeature.key)
+    )
+    return [(row[0], row[1]) for row in await session.execute(statement)]
+
+
+async def get_feature(
+    session: AsyncSession, organisation_id: int, key: str
+) -> OrganisationFeature | None:
+    return await session.get(OrganisationFeature, (organisation_id, key))
+
+
+async def remove_feature(session: AsyncSession, organisation_id: int, key: str) -> None:
+    await session.execute(
+        delete(OrganisationFeature).where(
+            OrganisationFeature.organisation_id == organisation_id, OrganisationFeature.key == key
+        )
+    )
+
+
+async def organisations_with_feature(
+    session: AsyncSession, organisation_ids: list[int], key: str
+) -> set[int]:
+    statement = select(OrganisationFeature.organisation_id).where(
+        OrganisationFeature.organisation_id.in_(organisation_ids), OrganisationFeature.key == key
+    )
+    return set(await session.scalars(statement))
+
+
+async def patient_organisations(session: AsyncSession, patient_id: str) -> list[int]:
+    statement = select(PatientMembership.organisation_id).where(
+        PatientMembership.patient_id == patient_id
+    )
+    return list(await session.scalars(statement))

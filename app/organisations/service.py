@@ -1,8 +1,47 @@
+"""Organisations, their staff and patients, and the features they switch on.
+
+Callers have been authorised by the router (`app.access`) before these run; the
+rules here are about the data: what exists, what is in use, what is primary.
+"""
+
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.policy import Actor
+from app.access.service import is_admin
+from app.audit import service as audit
+from app.audit.service import AuditEntry
+from app.auth import repository as users_repository
+from app.auth.models import SystemPermission
+from app.db import utc_now
+from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from app.organisations import repository
+from app.organisations.models import (
+    Organisation,
+    OrganisationFeature,
+    PatientMembership,
+    StaffMembership,
+)
+from app.organisations.schemas import (
+    FeatureKey,
+    FeatureRead,
+    MembershipUpdate,
+    OrganisationCreate,
+    OrganisationRead,
+    OrganisationUpdate,
+    PatientMembershipRead,
+    StaffMembershipRead,
+)
+from app.pagination import Page, decode_cursor, encode_cursor
+from app.patients import repository as patients_repository
+
+KNOWN_FEATURES = frozenset(key.value for key in FeatureKey)
+
+
+class FeatureDisabledError(ForbiddenError):
+    slug = "feature-disabled"
+    title = "Feature disabled"
 
 
 @dataclass(frozen=True)
@@ -17,3 +56,225 @@ async def memberships_of_staff(session: AsyncSession, user_id: int) -> list[Memb
         Membership(organisation_id=organisation.id, name=organisation.name, is_primary=primary)
         for organisation, primary in await repository.staff_memberships_of(session, user_id)
     ]
+
+
+async def create(session: AsyncSession, actor: Actor, data: OrganisationCreate) -> OrganisationRead:
+    organisation = await repository.add(
+        session, Organisation(name=data.name, type=data.type, location=data.location)
+    )
+    _audit(session, actor, "organisations.create", organisation.id)
+    return OrganisationRead.model_validate(organisation)
+
+
+async def list_visible(
+    session: AsyncSession, actor: Actor, *, cursor: str | None, limit: int
+) -> Page[OrganisationRead]:
+    """Admins see every organisation; others the ones they belong to."""
+    after_id = int(decode_cursor(cursor, length=1)[0]) if cursor else None
+    everyone = is_admin(actor)
+    rows = await repository.list_page(
+        session,
+        member_user_id=None if everyone else actor.user_id,
+        member_patient_id=None if everyone else actor.patient_id,
+        after_id=after_id,
+        limit=limit + 1,
+    )
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return Page(
+        items=[OrganisationRead.model_validate(row) for row in rows[:limit]],
+        next_cursor=next_cursor,
+    )
+
+
+async def read(session: AsyncSession, organisation_id: int) -> OrganisationRead:
+    return OrganisationRead.model_validate(await _load(session, organisation_id))
+
+
+async def update(
+    session: AsyncSession, actor: Actor, organisation_id: int, changes: OrganisationUpdate
+) -> OrganisationRead:
+    organisation = await _load(session, organisation_id)
+    for field, value in changes.model_dump(exclude_unset=True).items():
+        if value is None and field != "location":
+            raise InvalidInputError(f"{field} cannot be empty.", field=("body", field))
+        setattr(organisation, field, value)
+    await session.flush()
+    _audit(session, actor, "organisations.update", organisation_id)
+    return OrganisationRead.model_validate(organisation)
+
+
+async def delete(session: AsyncSession, actor: Actor, organisation_id: int) -> None:
+    organisation = await _load(session, organisation_id)
+    if await repository.is_in_use(session, organisation_id):
+        raise ConflictError("The organisation still has patients or conversations.")
+    await repository.delete_organisation(session, organisation)
+    _audit(session, actor, "organisations.delete", organisation_id)
+
+
+async def put_staff(
+    session: AsyncSession, actor: Actor, organisation_id: int, user_id: int, data: MembershipUpdate
+) -> StaffMembershipRead:
+    user = await users_repository.get_user(session, user_id)
+    if user is None:
+        raise NotFoundError("No such user.")
+    if user.system_permissions is SystemPermission.PATIENT:
+        raise InvalidInputError("A patient cannot be staff.", field=("path", "user_id"))
+    membership = await repository.get_staff_membership(session, organisation_id, user_id)
+    if membership is None:
+        membership = StaffMembership(organisation_id=organisation_id, user_id=user_id)
+        session.add(membership)
+    membership.is_primary = data.is_primary
+    if data.is_primary:
+        await repository.clear_primary_staff(session, user_id, except_organisation=organisation_id)
+    await session.flush()
+    _audit(session, actor, "organisations.staff_put", organisation_id, target_user_id=user_id)
+    return StaffMembershipRead.model_validate(membership)
+
+
+async def remove_staff(
+    session: AsyncSession, actor: Actor, organisation_id: int, user_id: int
+) -> None:
+    if not await repository.remove_staff(session, organisation_id, user_id):
+        raise NotFoundError("That user is not staff of this organisation.")
+    _audit(session, actor, "organisations.staff_remove", organisation_id, target_user_id=user_id)
+
+
+async def put_patient(
+    session: AsyncSession,
+    actor: Actor,
+    organisation_id: int,
+    patient_id: str,
+    data: MembershipUpdate,
+) -> PatientMembershipRead:
+    if not await patients_repository.patient_exists(session, patient_id):
+        raise NotFoundError("No such patient.")
+    membership = await add_patient(session, organisation_id, patient_id, is_primary=data.is_primary)
+    _audit(session, actor, "organisations.patient_put", organisation_id, patient_id=patient_id)
+    return PatientMembershipRead.model_validate(membership)
+
+
+async def add_patient(
+    session: AsyncSession, organisation_id: int, patient_id: str, *, is_primary: bool
+) -> PatientMembership:
+    membership = await repository.get_patient_membership(session, organisation_id, patient_id)
+    if membership is None:
+        membership = PatientMembership(organisation_id=organisation_id, patient_id=patient_id)
+        session.add(membership)
+    membership.is_primary = is_primary
+    if is_primary:
+        await repository.clear_primary_patient(
+            session, patient_id, except_organisation=organisation_id
+        )
+    await session.flush()
+    return membership
+
+
+async def remove_patient(
+    session: AsyncSession, actor: Actor, organisation_id: int, patient_id: str
+) -> None:
+    if not await repository.remove_patient(session, organisation_id, patient_id):
+        raise NotFoundError("That patient is not a member of this organisation.")
+    _audit(session, actor, "organisations.patient_remove", organisation_id, patient_id=patient_id)
+
+
+async def list_features(session: AsyncSession, organisation_id: int) -> list[FeatureRead]:
+    return [
+        FeatureRead(
+            key=FeatureKey(feature.key),
+            enabled_by_id=feature.enabled_by_id,
+            enabled_by_name=name,
+            enabled_at=feature.enabled_at,
+        )
+        for feature, name in await repository.features(session, organisation_id)
+        if feature.key in KNOWN_FEATURES
+    ]
+
+
+async def enable_feature(
+    session: AsyncSession, actor: Actor, organisation_id: int, key: FeatureKey
+) -> FeatureRead:
+    """Switch a feature on; switching on what is on keeps who did it first, and when."""
+    feature = await repository.get_feature(session, organisation_id, key.value)
+    if feature is None:
+        feature = OrganisationFeature(
+            organisation_id=organisation_id,
+            key=key.value,
+            enabled_by_id=actor.user_id,
+            enabled_at=utc_now(),
+        )
+        session.add(feature)
+        await session.flush()
+        _audit(
+            session,
+            actor,
+            "organisations.feature_enable",
+            organisation_id,
+            details={"key": key.value},
+        )
+    enabled_by = (
+        await users_repository.get_user(session, feature.enabled_by_id)
+        if feature.enabled_by_id
+        else None
+    )
+    return FeatureRead(
+        key=key,
+        enabled_by_id=feature.enabled_by_id,
+        enabled_by_name=enabled_by.full_name if enabled_by else None,
+        enabled_at=feature.enabled_at,
+    )
+
+
+async def disable_feature(
+    session: AsyncSession, actor: Actor, organisation_id: int, key: FeatureKey
+) -> None:
+    await repository.remove_feature(session, organisation_id, key.value)
+    _audit(
+        session, actor, "organisations.feature_disable", organisation_id, details={"key": key.value}
+    )
+
+
+async def require_feature(
+    session: AsyncSession, organisation_ids: list[int], key: FeatureKey
+) -> None:
+    """Raise feature-disabled unless at least one of the organisations has the feature on."""
+    if not await repository.organisations_with_feature(session, organisation_ids, key.value):
+        raise FeatureDisabledError(f"The {key.value} feature is off for this organisation.")
+
+
+async def organisations_with_feature(
+    session: AsyncSession, organisation_ids: list[int], key: FeatureKey
+) -> set[int]:
+    return await repository.organisations_with_feature(session, organisation_ids, key.value)
+
+
+async def patient_organisations(session: AsyncSession, patient_id: str) -> list[int]:
+    return await repository.patient_organisations(session, patient_id)
+
+
+async def _load(session: AsyncSession, organisation_id: int) -> Organisation:
+    organisation = await repository.get(session, organisation_id)
+    if organisation is None:
+        raise NotFoundError("No such organisation.")
+    return organisation
+
+
+def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    organisation_id: int,
+    *,
+    target_user_id: int | None = None,
+    patient_id: str | None = None,
+    details: dict[str, str] | None = None,
+) -> None:
+    audit.record(
+        session,
+        AuditEntry(
+            action=action,
+            actor_id=actor.user_id,
+            target_user_id=target_user_id,
+            patient_id=patient_id,
+            details={"organisation_id": organisation_id, **(details or {})},
+        ),
+    )

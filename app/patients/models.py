@@ -1,7 +1,7 @@
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UtcDateTime, utc_now
@@ -12,8 +12,13 @@ class PatientMetadata(Base):
     """What Parley keeps beside the FHIR Patient, which stays the record of the person."""
 
     __tablename__ = "patient_metadata"
+    __table_args__ = (Index("ix_patient_metadata_name", "family_name", "given_name", "patient_id"),)
 
     patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # A projection of the FHIR Patient's name and birth date, so lists need no FHIR call.
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date | None] = mapped_column(Date)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)

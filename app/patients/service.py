@@ -1,7 +1,163 @@
+"""Patients: a FHIR Patient (the record of the person) and Parley's metadata beside it."""
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import service as access
+from app.access.actions import Action
+from app.access.policy import Actor
+from app.audit import service as audit
+from app.audit.service import AuditEntry
+from app.auth import repository as users_repository
+from app.auth.models import SystemPermission
+from app.db import utc_now
+from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.fhir.protocol import FhirGateway
+from app.fhir.resources import build_patient
+from app.organisations import service as organisations_service
+from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import repository
+from app.patients.models import ExternalAccessGrant, PatientMetadata
+from app.patients.schemas import AccessGrantCreate, AccessGrantRead, PatientCreate, PatientRead
 
 
 async def patient_exists(session: AsyncSession, patient_id: str) -> bool:
     return await repository.patient_exists(session, patient_id)
+
+
+async def create_patient(
+    session: AsyncSession, fhir: FhirGateway, actor: Actor, data: PatientCreate
+) -> PatientRead:
+    await access.authorize(session, actor, Action.PATIENT_CREATE, data.organisation_id)
+    # FHIR first: if it fails, nothing is written here.
+    created = await fhir.create(
+        build_patient(
+            given_name=data.given_name, family_name=data.family_name, birth_date=data.birth_date
+        )
+    )
+    patient = await repository.add(
+        session,
+        PatientMetadata(
+            patient_id=str(created.id),
+            given_name=data.given_name,
+            family_name=data.family_name,
+            birth_date=data.birth_date,
+        ),
+    )
+    await organisations_service.add_patient(
+        session, data.organisation_id, patient.patient_id, is_primary=True
+    )
+    _audit(session, actor, "patients.create", patient.patient_id)
+    return _read(patient, [data.organisation_id])
+
+
+async def list_patients(
+    session: AsyncSession, actor: Actor, *, cursor: str | None, limit: int
+) -> Page[PatientRead]:
+    """What the actor may see; deactivated patients only for admins, who manage them."""
+    after = tuple(decode_cursor(cursor, length=3)) if cursor else None
+    rows = await repository.list_page(
+        session,
+        visible=access.visible_patients(actor, PatientMetadata.patient_id),
+        include_inactive=access.is_admin(actor),
+        after=after,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    organisations = await repository.organisation_ids(session, [row.patient_id for row in page])
+    last = page[-1] if len(rows) > limit else None
+    return Page(
+        items=[_read(row, organisations[row.patient_id]) for row in page],
+        next_cursor=encode_cursor(last.family_name, last.given_name, last.patient_id)
+        if last
+        else None,
+    )
+
+
+async def read_patient(session: AsyncSession, patient_id: str) -> PatientRead:
+    patient = await _load(session, patient_id)
+    organisations = await repository.organisation_ids(session, [patient_id])
+    return _read(patient, organisations[patient_id])
+
+
+async def set_active(
+    session: AsyncSession, actor: Actor, patient_id: str, *, active: bool
+) -> PatientRead:
+    patient = await _load(session, patient_id)
+    patient.is_active = active
+    patient.updated_at = utc_now()
+    await session.flush()
+    _audit(session, actor, "patients.activate" if active else "patients.deactivate", patient_id)
+    return await read_patient(session, patient_id)
+
+
+async def grant_access(
+    session: AsyncSession, actor: Actor, patient_id: str, data: AccessGrantCreate
+) -> AccessGrantRead:
+    grantee = await users_repository.get_user(session, data.user_id)
+    if grantee is None or not grantee.is_active:
+        raise InvalidInputError("No such active user.", field=("body", "user_id"))
+    if grantee.system_permissions is SystemPermission.PATIENT:
+        raise InvalidInputError(
+            "Access is granted to staff, not to patients.", field=("body", "user_id")
+        )
+    if await repository.live_grant(session, patient_id, data.user_id) is not None:
+        raise ConflictError("That user already has access to this patient.")
+    grant = await repository.add_grant(
+        session,
+        ExternalAccessGrant(
+            patient_id=patient_id,
+            user_id=data.user_id,
+            access_level=data.access_level,
+            granted_by_id=actor.user_id,
+            granted_at=utc_now(),
+        ),
+    )
+    _audit(session, actor, "patients.grant_access", patient_id, target_user_id=data.user_id)
+    return AccessGrantRead.model_validate(grant)
+
+
+async def revoke_access(session: AsyncSession, actor: Actor, patient_id: str, user_id: int) -> None:
+    grant = await repository.live_grant(session, patient_id, user_id)
+    if grant is None:
+        raise NotFoundError("That user has no access grant for this patient.")
+    grant.revoked_at = utc_now()
+    grant.revoked_by_id = actor.user_id
+    await session.flush()
+    _audit(session, actor, "patients.revoke_access", patient_id, target_user_id=user_id)
+
+
+async def _load(session: AsyncSession, patient_id: str) -> PatientMetadata:
+    patient = await repository.get(session, patient_id)
+    if patient is None:
+        raise NotFoundError("No such patient.")
+    return patient
+
+
+def _read(patient: PatientMetadata, organisation_ids: list[int]) -> PatientRead:
+    return PatientRead(
+        id=patient.patient_id,
+        given_name=patient.given_name,
+        family_name=patient.family_name,
+        birth_date=patient.birth_date,
+        is_active=patient.is_active,
+        organisation_ids=organisation_ids,
+    )
+
+
+def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    patient_id: str,
+    *,
+    target_user_id: int | None = None,
+) -> None:
+    audit.record(
+        session,
+        AuditEntry(
+            action=action,
+            actor_id=actor.user_id,
+            patient_id=patient_id,
+            target_user_id=target_user_id,
+        ),
+    )

@@ -10,15 +10,6 @@ from app.fhir.http_gateway import HttpFhirGateway
 from app.fhir.protocol import FhirGateway
 
 
-@pytest.fixture(params=[EMBEDDED, pytest.param("hapi", marks=pytest.mark.hapi)])
-def fhir_url(request: pytest.FixtureRequest) -> str:
-    """`embedded`, or the base URL of the real HAPI server (started on first use)."""
-    if request.param == EMBEDDED:
-        return EMBEDDED
-    url: str = request.getfixturevalue("hapi_url")
-    return url
-
-
 @pytest.fixture
 async def fhir_gateway(fhir_url: str, settings: Settings) -> AsyncIterator[FhirGateway]:
     """Each contract test runs once against the embedded store and once against HAPI."""

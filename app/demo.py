@@ -1,0 +1,166 @@
+"""`parley seed-demo`: a small organisation to try Parley with, and the logins to do it.
+
+The passwords are fixed and printed on purpose: this is demo data, refused in
+production.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.access.service import actor_of
+from app.auth import repository as auth_repository
+from app.auth import totp
+from app.auth.keys import decrypt_totp_secret, encrypt_totp_secret
+from app.auth.models import SystemPermission, User
+from app.auth.service import AuthContext, Principal, create_superadmin
+from app.config import Settings
+from app.fhir.protocol import FhirGateway
+from app.organisations import service as organisations_service
+from app.organisations.schemas import FeatureKey, MembershipUpdate, OrganisationCreate
+from app.patients import service as patients_service
+from app.patients.schemas import PatientCreate
+from app.users import service as users_service
+from app.users.schemas import UserCreate
+
+ContextFactory = Callable[[AsyncSession], AuthContext]
+
+ADMIN = "admin"
+ADMIN_PASSWORD = "parley-demo-admin"
+ORGANISATION = "Riverside Health Centre"
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    full_name: str
+    profession: str
+    password: str
+    totp: bool = False
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    given_name: str
+    family_name: str
+    username: str | None = None  # a portal login, if any
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    totp_secret: str | None = None
+
+
+STAFF = (
+    DemoStaff("dr_jones", "Dr Morgan Jones", "consultant", "parley-demo-jones", totp=True),
+    DemoStaff("dr_patel", "Dr Priya Patel", "gp", "parley-demo-patel"),
+    DemoStaff("nurse_kim", "Nurse Jamie Kim", "nurse", "parley-demo-kim"),
+)
+PATIENTS = (
+    DemoPatient("Alex", "Smith", "alex", "parley-demo-alex"),
+    DemoPatient("Sam", "Taylor"),
+)
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    return not await session.scalar(select(func.count()).select_from(User))
+
+
+async def seed(
+    sessionmaker: async_sessionmaker[AsyncSession], fhir: FhirGateway, context_for: ContextFactory
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        ctx = context_for(session)
+        admin = await create_superadmin(
+            ctx, username=ADMIN, email="admin@riverside.example.org", password=ADMIN_PASSWORD,
+            full_name="Demo Administrator",
+        )  # fmt: skip
+        organisation_id = await _organisation(session, admin)
+        for staff in STAFF:
+            await _staff(ctx, admin, organisation_id, staff)
+    for patient in PATIENTS:
+        # A transaction each: the patient's FHIR write comes before its SQL writes.
+        async with sessionmaker() as session, session.begin():
+            await _patient(context_for(session), fhir, organisation_id, patient)
+
+
+async def _organisation(session: AsyncSession, admin: User) -> int:
+    actor = actor_of(admin)
+    organisation = await organisations_service.create(
+        session,
+        actor,
+        OrganisationCreate(name=ORGANISATION, type="gp_practice", location="Riverside"),
+    )
+    for key in FeatureKey:
+        await organisations_service.enable_feature(session, actor, organisation.id, key)
+    return organisation.id
+
+
+async def _staff(ctx: AuthContext, admin: User, organisation_id: int, staff: DemoStaff) -> None:
+    created = await users_service.create_user(
+        ctx,
+        Principal(user=admin, session_id=0),
+        UserCreate(
+            username=staff.username, email=f"{staff.username}@riverside.example.org",
+            full_name=staff.full_name, password=staff.password,
+            system_permissions=SystemPermission.STAFF, base_profession=staff.profession,
+        ),
+    )  # fmt: skip
+    await organisations_service.put_staff(
+        ctx.session, actor_of(admin), organisation_id, created.id, MembershipUpdate(is_primary=True)
+    )
+    if staff.totp:
+        user = await auth_repository.get_user(ctx.session, created.id)
+        assert user is not None
+        secret = ctx.settings.secret_key.get_secret_value()
+        user.totp_secret_encrypted = encrypt_totp_secret(secret, totp.new_secret())
+        user.totp_enabled = True
+
+
+async def _patient(
+    ctx: AuthContext, fhir: FhirGateway, organisation_id: int, demo: DemoPatient
+) -> None:
+    admin = await auth_repository.get_user_by_username(ctx.session, ADMIN)
+    assert admin is not None
+    patient = await patients_service.create_patient(
+        ctx.session, fhir, actor_of(admin),
+        PatientCreate(
+            given_name=demo.given_name, family_name=demo.family_name,
+            organisation_id=organisation_id,
+        ),
+    )  # fmt: skip
+    if demo.username and demo.password:
+        await users_service.create_user(
+            ctx,
+            Principal(user=admin, session_id=0),
+            UserCreate(
+                username=demo.username, email=f"{demo.username}@riverside.example.org",
+                full_name=f"{demo.given_name} {demo.family_name}", password=demo.password,
+                system_permissions=SystemPermission.PATIENT, base_profession="patient",
+                fhir_patient_id=patient.id,
+            ),
+        )  # fmt: skip
+
+
+async def logins(session: AsyncSession, settings: Settings) -> list[DemoLogin]:
+    """The demo logins, read back from the database (TOTP secrets decrypted for display)."""
+    found = [DemoLogin(ADMIN, ADMIN_PASSWORD, "superadmin")]
+    for staff in STAFF:
+        user = await auth_repository.get_user_by_username(session, staff.username)
+        secret = None
+        if user is not None and user.totp_enabled and user.totp_secret_encrypted is not None:
+            key = settings.secret_key.get_secret_value()
+            secret = decrypt_totp_secret(key, user.totp_secret_encrypted)
+        role = f"{staff.profession}, {staff.full_name}"
+        found.append(DemoLogin(staff.username, staff.password, role, secret))
+    for patient in PATIENTS:
+        if patient.username and patient.password:
+            role = f"patient, {patient.given_name} {patient.family_name}"
+            found.append(DemoLogin(patient.username, patient.password, role))
+    return found

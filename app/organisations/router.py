@@ -1,0 +1,141 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from app.access.actions import Action
+from app.access.dependencies import ActorDep, authorized
+from app.auth.service import Principal
+from app.dependencies import SessionDep
+from app.organisations import service
+from app.organisations.schemas import (
+    FeatureKey,
+    FeatureRead,
+    MembershipUpdate,
+    OrganisationCreate,
+    OrganisationRead,
+    OrganisationUpdate,
+    PatientMembershipRead,
+    StaffMembershipRead,
+)
+from app.pagination import CursorQuery, LimitQuery, Page
+
+router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"])
+
+CanCreate = Annotated[Principal, Depends(authorized(Action.ORGANISATION_CREATE))]
+CanRead = Annotated[Principal, Depends(authorized(Action.ORGANISATION_READ))]
+CanUpdate = Annotated[Principal, Depends(authorized(Action.ORGANISATION_UPDATE))]
+CanDelete = Annotated[Principal, Depends(authorized(Action.ORGANISATION_DELETE))]
+CanManageMembers = Annotated[Principal, Depends(authorized(Action.ORGANISATION_MANAGE_MEMBERS))]
+CanManageFeatures = Annotated[Principal, Depends(authorized(Action.ORGANISATION_MANAGE_FEATURES))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create(
+    body: OrganisationCreate, _: CanCreate, actor: ActorDep, session: SessionDep
+) -> OrganisationRead:
+    """Create an organisation (admin)."""
+    return await service.create(session, actor, body)
+
+
+@router.get("")
+async def list_organisations(
+    actor: ActorDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+) -> Page[OrganisationRead]:
+    """Admins: every organisation; everyone else: the ones they belong to."""
+    return await service.list_visible(session, actor, cursor=cursor, limit=limit)
+
+
+@router.get("/{organisation_id}")
+async def read(organisation_id: int, _: CanRead, session: SessionDep) -> OrganisationRead:
+    """One organisation (admin, or a member)."""
+    return await service.read(session, organisation_id)
+
+
+@router.patch("/{organisation_id}")
+async def update(
+    organisation_id: int,
+    body: OrganisationUpdate,
+    _: CanUpdate,
+    actor: ActorDep,
+    session: SessionDep,
+) -> OrganisationRead:
+    """Change name, type or location (admin)."""
+    return await service.update(session, actor, organisation_id, body)
+
+
+@router.delete("/{organisation_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete(organisation_id: int, _: CanDelete, actor: ActorDep, session: SessionDep) -> None:
+    """Delete an organisation that no longer has patients or conversations (admin)."""
+    await service.delete(session, actor, organisation_id)
+
+
+@router.put("/{organisation_id}/staff/{user_id}")
+async def put_staff(
+    organisation_id: int,
+    user_id: int,
+    body: MembershipUpdate,
+    _: CanManageMembers,
+    actor: ActorDep,
+    session: SessionDep,
+) -> StaffMembershipRead:
+    """Make a user staff of the organisation, or change whether it is their primary one."""
+    return await service.put_staff(session, actor, organisation_id, user_id, body)
+
+
+@router.delete("/{organisation_id}/staff/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_staff(
+    organisation_id: int, user_id: int, _: CanManageMembers, actor: ActorDep, session: SessionDep
+) -> None:
+    """Remove a user from the organisation's staff."""
+    await service.remove_staff(session, actor, organisation_id, user_id)
+
+
+@router.put("/{organisation_id}/patients/{patient_id}")
+async def put_patient(
+    organisation_id: int,
+    patient_id: str,
+    body: MembershipUpdate,
+    _: CanManageMembers,
+    actor: ActorDep,
+    session: SessionDep,
+) -> PatientMembershipRead:
+    """Make a patient a member of the organisation, or change whether it is their primary one."""
+    return await service.put_patient(session, actor, organisation_id, patient_id, body)
+
+
+@router.delete("/{organisation_id}/patients/{patient_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_patient(
+    organisation_id: int, patient_id: str, _: CanManageMembers, actor: ActorDep, session: SessionDep
+) -> None:
+    """Remove a patient from the organisation."""
+    await service.remove_patient(session, actor, organisation_id, patient_id)
+
+
+@router.get("/{organisation_id}/features")
+async def list_features(organisation_id: int, _: CanRead, session: SessionDep) -> list[FeatureRead]:
+    """The features switched on, with who switched each on and when."""
+    return await service.list_features(session, organisation_id)
+
+
+@router.put("/{organisation_id}/features/{key}")
+async def enable_feature(
+    organisation_id: int,
+    key: FeatureKey,
+    _: CanManageFeatures,
+    actor: ActorDep,
+    session: SessionDep,
+) -> FeatureRead:
+    """Switch a feature on."""
+    return await service.enable_feature(session, actor, organisation_id, key)
+
+
+@router.delete("/{organisation_id}/features/{key}", status_code=status.HTTP_204_NO_CONTENT)
+async def disable_feature(
+    organisation_id: int,
+    key: FeatureKey,
+    _: CanManageFeatures,
+    actor: ActorDep,
+    session: SessionDep,
+) -> None:
+    """Switch a feature off."""
+    await service.disable_feature(session, actor, organisation_id, key)

@@ -1,0 +1,43 @@
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.patients.models import AccessLevel
+
+NamePart = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class PatientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    given_name: NamePart
+    family_name: NamePart
+    birth_date: date | None = None
+    organisation_id: int = Field(description="The organisation the patient joins (as primary).")
+
+
+class PatientRead(BaseModel):
+    id: str = Field(description="The FHIR Patient id.")
+    given_name: str
+    family_name: str
+    birth_date: date | None
+    is_active: bool
+    organisation_ids: list[int]
+
+
+class AccessGrantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int
+    access_level: AccessLevel = AccessLevel.MESSAGE
+
+
+class AccessGrantRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    patient_id: str
+    user_id: int
+    access_level: AccessLevel
+    granted_by_id: int | None
+    granted_at: datetime
