@@ -1,12 +1,15 @@
 """The `parley` command."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Annotated
+from uuid import UUID
 
 import typer
 import uvicorn
+from rich.progress import Progress, SpinnerColumn, TextColumn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import __version__, demo
@@ -19,6 +22,8 @@ from app.db import create_engine, create_sessionmaker
 from app.errors import AppError, ConflictError
 from app.fhir.factory import create_gateway
 from app.logs import configure_logging
+from app.messaging import reprojection
+from app.messaging.reprojection import ReprojectReport
 from app.migrations import upgrade_to_head
 
 cli = typer.Typer(help="Parley: FHIR-backed clinical messaging.", no_args_is_help=True)
@@ -137,6 +142,73 @@ def _context(session: AsyncSession, settings: Settings) -> AuthContext:
         throttle=LoginThrottle(create_storage(None), settings),
         client=ClientInfo(address="cli", user_agent=None),
     )
+
+
+@cli.command()
+def reproject(
+    conversation: Annotated[
+        UUID | None, typer.Option(help="Only this conversation (its Parley UUID).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only resources changed since this time (ISO 8601, UTC if no zone)."),
+    ] = None,
+) -> None:
+    """Rebuild the SQL projection of conversations and messages from FHIR; safe to repeat."""
+    settings = Settings()
+    since_time = _parse_time(since) if since else None
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=False) as progress:
+        counts = {"conversation": 0, "message": 0}
+        task = progress.add_task("Reading FHIR...", total=None)
+
+        def tick(kind: str) -> None:
+            counts[kind] += 1
+            progress.update(
+                task,
+                description=f"{counts['conversation']} conversations, {counts['message']} messages",
+            )
+
+        report = asyncio.run(_reproject(settings, conversation, since_time, tick))
+    typer.echo(
+        f"Projected {report.conversations_created} new of {report.conversations_seen} "
+        f"conversations and {report.messages_created} new of {report.messages_seen} messages."
+    )
+    for reason in report.skipped:
+        typer.secho(f"skipped {reason}", err=True, fg=typer.colors.YELLOW)
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(
+            f"--since needs an ISO 8601 time like 2026-11-23T10:00:00Z, not {value!r}."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _reproject(
+    settings: Settings,
+    conversation: UUID | None,
+    since: datetime | None,
+    tick: Callable[[str], None],
+) -> ReprojectReport:
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    fhir = create_gateway(
+        settings.fhir_url,
+        sessionmaker=sessionmaker,
+        connect_timeout=settings.fhir_connect_timeout_seconds,
+        read_timeout=settings.fhir_read_timeout_seconds,
+    )
+    try:
+        await upgrade_to_head(engine)
+        return await reprojection.reproject(
+            sessionmaker, fhir, conversation=conversation, since=since, progress=tick
+        )
+    finally:
+        await fhir.aclose()
+        await engine.dispose()
 
 
 @cli.command("create-admin")

@@ -16,6 +16,7 @@ from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.fhir.factory import create_gateway
 from app.health.router import router as health_router
+from app.messaging.router import router as conversations_router
 from app.openapi import install_openapi
 from app.organisations.router import router as organisations_router
 from app.patients.router import router as patients_router
@@ -64,4 +65,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(users_router)
     app.include_router(organisations_router)
     app.include_router(patients_router)
+    app.include_router(conversations_router)
     return app

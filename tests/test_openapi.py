@@ -43,6 +43,15 @@ AUTHENTICATED = {
     ("delete", "/api/v1/patients/{patient_id}/access-grants/{user_id}"),
     ("post", "/api/v1/patients/{patient_id}/deactivate"),
     ("post", "/api/v1/patients/{patient_id}/activate"),
+    ("post", "/api/v1/conversations"),
+    ("get", "/api/v1/conversations"),
+    ("get", "/api/v1/conversations/{conversation_id}"),
+    ("patch", "/api/v1/conversations/{conversation_id}"),
+    ("get", "/api/v1/conversations/{conversation_id}/messages"),
+    ("post", "/api/v1/conversations/{conversation_id}/messages"),
+    ("post", "/api/v1/conversations/{conversation_id}/participants"),
+    ("post", "/api/v1/conversations/{conversation_id}/join"),
+    ("post", "/api/v1/conversations/{conversation_id}/read"),
 }
 
 

@@ -15,6 +15,11 @@ STAFF = SystemPermission.STAFF
 ADMIN = SystemPermission.ADMIN
 
 
+# Reading conversations about a patient is reading their record.
+READ_RECORDS = "view_patient_record"
+MESSAGE_PATIENTS = "message_patients"
+
+
 class Action(StrEnum):
     ORGANISATION_CREATE = "organisation.create"
     ORGANISATION_READ = "organisation.read"
@@ -93,14 +98,14 @@ RULES: dict[Action, Rule] = {
     Action.PATIENT_READ_MESSAGES: Rule(
         Target.PATIENT,
         (
-            Grant(STAFF, "view_patient_record", Relation.CARE),
+            Grant(STAFF, READ_RECORDS, Relation.CARE),
             Grant(PATIENT, relation=Relation.SELF),
         ),
     ),
     Action.PATIENT_MESSAGE: Rule(
         Target.PATIENT,
         (
-            Grant(STAFF, "message_patients", Relation.CARE),
+            Grant(STAFF, MESSAGE_PATIENTS, Relation.CARE),
             Grant(PATIENT, relation=Relation.SELF),
         ),
     ),

@@ -1,9 +1,15 @@
 """The SQL behind access decisions: relations between a caller and a patient or organisation."""
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from app.messaging.models import (
+    Conversation,
+    ConversationOrganisation,
+    ConversationParticipant,
+    GroupMember,
+)
 from app.organisations.models import Organisation, PatientMembership, StaffMembership
 from app.patients.models import ExternalAccessGrant, PatientMetadata
 
@@ -76,3 +82,49 @@ async def organisation_relations(
         )
     ).first()
     return (row is not None, bool(row[1]) if row else False)
+
+
+def takes_part(user_id: int) -> ColumnElement[bool]:
+    """The user is a participant of `Conversation`: in person, or through a group."""
+    return exists().where(
+        ConversationParticipant.conversation_id == Conversation.id,
+        or_(
+            ConversationParticipant.user_id == user_id,
+            ConversationParticipant.group_id.in_(
+                select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+            ),
+        ),
+    )
+
+
+def staff_of_conversation_organisation(user_id: int) -> ColumnElement[bool]:
+    return exists().where(
+        ConversationOrganisation.conversation_id == Conversation.id,
+        StaffMembership.organisation_id == ConversationOrganisation.organisation_id,
+        StaffMembership.user_id == user_id,
+    )
+
+
+def visible_conversations(
+    *, user_id: int, own_patient_id: str | None, reads_records: bool
+) -> ColumnElement[bool]:
+    """A WHERE on `Conversation`: the ones the user may read.
+
+    A patient: conversations about themself that they take part in. Staff who
+    may read patient records: conversations about patients they care for, that
+    they take part in, or that belong to one of their organisations, or whose
+    patient granted them access.
+    """
+    if own_patient_id is not None:
+        return and_(Conversation.patient_id == own_patient_id, takes_part(user_id))
+    if not reads_records:
+        return false()
+    live_grant = exists().where(
+        ExternalAccessGrant.patient_id == Conversation.patient_id,
+        ExternalAccessGrant.user_id == user_id,
+        ExternalAccessGrant.revoked_at.is_(None),
+    )
+    return and_(
+        care_relation(user_id, Conversation.patient_id),
+        or_(takes_part(user_id), staff_of_conversation_organisation(user_id), live_grant),
+    )

@@ -4,7 +4,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import repository
-from app.access.actions import RULES, Action, Relation, Target
+from app.access.actions import READ_RECORDS, RULES, Action, Relation, Target
 from app.access.competencies import final_competencies
 from app.access.levels import at_least
 from app.access.policy import Actor, Decision, Facts, decide
@@ -92,3 +92,12 @@ def visible_patients(actor: Actor, patient_id_column: PatientIdColumn) -> Column
 
 def is_admin(actor: Actor) -> bool:
     return at_least(actor.level, SystemPermission.ADMIN)
+
+
+def visible_conversations(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE condition on conversations: the ones this actor may read."""
+    return repository.visible_conversations(
+        user_id=actor.user_id,
+        own_patient_id=actor.patient_id,
+        reads_records=READ_RECORDS in actor.competencies,
+    )

@@ -122,3 +122,13 @@ async def live_sessions(session: AsyncSession, user_id: int, now: datetime) -> l
         .order_by(AuthSession.last_used_at.desc())
     )
     return list(await session.scalars(statement))
+
+
+async def users_by_ids(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    return list(await session.scalars(select(User).where(User.id.in_(user_ids)).order_by(User.id)))
+
+
+async def portal_user_of(session: AsyncSession, patient_id: str) -> User | None:
+    return await session.scalar(
+        select(User).where(User.fhir_patient_id == patient_id, User.is_active.is_(True))
+    )

@@ -316,3 +316,12 @@ async def describe(ctx: AuthContext, user: User) -> MeRead:
         fhir_patient_id=user.fhir_patient_id,
         totp_enabled=user.totp_enabled,
     )
+
+
+async def users_by_ids(session: AsyncSession, user_ids: list[int]) -> list[User]:
+    return await repository.users_by_ids(session, user_ids)
+
+
+async def portal_user_of(session: AsyncSession, patient_id: str) -> User | None:
+    """The active login of a patient for the portal, if they have one."""
+    return await repository.portal_user_of(session, patient_id)

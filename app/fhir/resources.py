@@ -22,10 +22,11 @@ CONVERSATION_SYSTEM = "urn:parley:conversation"
 MESSAGE_SYSTEM = "urn:parley:message"
 USER_SYSTEM = "urn:parley:user"
 GROUP_SYSTEM = "urn:parley:group"
-PATIENT_SYSTEM = "urn:parley:patient"
 TAG_SYSTEM = "urn:parley:tag"
 CATEGORY_SYSTEM = "urn:parley:message-category"
 AMENDS_EXTENSION = "urn:parley:extension:amends"
+ORGANISATION_EXTENSION = "urn:parley:extension:organisation"
+ORGANISATION_SYSTEM = "urn:parley:organisation"
 CONVERSATION_TAG = Token(TAG_SYSTEM, "conversation")
 MESSAGE_TAG = Token(TAG_SYSTEM, "message")
 
@@ -56,6 +57,9 @@ class ConversationHeader:
     subject: str | None
     closed: bool
     recipients: tuple[Party, ...]
+    initiator: Party | None = None
+    # The organisations whose staff may find the conversation.
+    organisation_ids: tuple[int, ...] = ()
     fhir_id: str | None = None
 
 
@@ -109,8 +113,20 @@ def build_conversation_header(header: ConversationHeader) -> Communication:
         "subject": {"reference": f"Patient/{header.patient_id}"},
         "recipient": [_reference(party) for party in header.recipients],
     }
+    if header.fhir_id is not None:
+        document["id"] = header.fhir_id
+    if header.initiator is not None:
+        document["sender"] = _reference(header.initiator)
     if header.subject:
         document["topic"] = {"text": header.subject}
+    if header.organisation_ids:
+        document["extension"] = [
+            {
+                "url": ORGANISATION_EXTENSION,
+                "valueIdentifier": {"system": ORGANISATION_SYSTEM, "value": str(organisation_id)},
+            }
+            for organisation_id in header.organisation_ids
+        ]
     return Communication.model_validate(document)
 
 
@@ -159,6 +175,8 @@ def parse_conversation_header(communication: Communication) -> ConversationHeade
         subject=communication.topic.text if communication.topic else None,
         closed=communication.status == "completed",
         recipients=tuple(_party(reference) for reference in communication.recipient or []),
+        initiator=_party(communication.sender) if communication.sender else None,
+        organisation_ids=_organisation_ids(communication),
         fhir_id=communication.id,
     )
 
@@ -178,6 +196,14 @@ def parse_message(communication: Communication) -> MessageRecord:
         attachment=_attachment(getattr(payload, "contentAttachment", None)),
         amends_fhir_id=_amended_id(communication),
         fhir_id=communication.id,
+    )
+
+
+def _organisation_ids(communication: Communication) -> tuple[int, ...]:
+    return tuple(
+        int(str(extension.valueIdentifier.value))
+        for extension in communication.extension or []
+        if extension.url == ORGANISATION_EXTENSION and extension.valueIdentifier is not None
     )
 
 

@@ -71,6 +71,10 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     last_message_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # The newest message, kept beside last_message_at so the inbox needs no per-row lookup.
+    last_message_id: Mapped[int | None] = mapped_column(
+        BigIntId, ForeignKey("messages.id", use_alter=True, name="fk_conversations_last_message_id")
+    )
 
 
 class ConversationParticipant(Base):
@@ -188,3 +192,20 @@ class GroupMember(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class IdempotencyRecord(Base):
+    """The answer given to a request made with an Idempotency-Key, to give it again."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    # What was asked: method and path, and a hash of the body.
+    request: Mapped[str] = mapped_column(String(300))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -32,6 +32,8 @@ EXPECTED = {
     "update_organisation": ("200", "200", "403", "404", "403", "403", "404", "404", "404"),
     "switch_feature": ("200", "200", "403", "404", "403", "403", "404", "404", "404"),
     "manage_staff": ("200", "200", "403", "404", "403", "403", "404", "404", "404"),
+    "start_conversation": ("403", "403", "201", "404", "403", "201", "404", "201", "404"),
+    "read_conversation": ("404", "404", "200", "404", "200", "200", "404", "200", "404"),
 }
 
 _counter = itertools.count()
@@ -120,6 +122,26 @@ async def manage_staff(
     return str((await call(client, "PUT", url, actor, json={"is_primary": False})).status_code)
 
 
+async def start_conversation(
+    client: httpx.AsyncClient, world: World, actor: Account, root: Account
+) -> str:
+    body = {"patient_id": world.patient_1, "message": {"text": "About your results"}}
+    return str((await call(client, "POST", "/api/v1/conversations", actor, json=body)).status_code)
+
+
+async def read_conversation(
+    client: httpx.AsyncClient, world: World, actor: Account, root: Account
+) -> str:
+    if world.conversation_id is None:
+        body = {"patient_id": world.patient_1, "include_patient": True, "message": {"text": "Hi"}}
+        started = await ok(
+            await call(client, "POST", "/api/v1/conversations", world.clinician_a, json=body)
+        )
+        world.conversation_id = started["id"]
+    url = f"/api/v1/conversations/{world.conversation_id}"
+    return str((await call(client, "GET", url, actor)).status_code)
+
+
 CELLS: dict[str, Cell] = {
     "read_patient": read_patient,
     "list_patients": list_patients,
@@ -131,6 +153,8 @@ CELLS: dict[str, Cell] = {
     "update_organisation": update_organisation,
     "switch_feature": switch_feature,
     "manage_staff": manage_staff,
+    "start_conversation": start_conversation,
+    "read_conversation": read_conversation,
 }
 
 

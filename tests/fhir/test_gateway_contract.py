@@ -247,6 +247,8 @@ async def test_conversation_header_round_trips_through_the_server(
         subject="Blood results",
         closed=False,
         recipients=(CLINICIAN, Party(kind="user", id=9, patient_id=patient_id), Party("group", 3)),
+        initiator=CLINICIAN,
+        organisation_ids=(4, 11),
     )
 
     created = await fhir_gateway.create(build_conversation_header(header))

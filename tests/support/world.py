@@ -22,6 +22,7 @@ class World:
     patient_2_user: Account
     external_granted: Account
     external_none: Account
+    conversation_id: int | None = None  # set by tests that start one
 
 
 async def call(

@@ -1,0 +1,164 @@
+"""Messages: sending (FHIR first, then SQL), amendments, the thread, receipts."""
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import AuditEntry
+from app.auth.models import User
+from app.db import utc_now
+from app.errors import ConflictError, ForbiddenError, InvalidInputError
+from app.fhir.protocol import FhirGateway
+from app.fhir.resources import build_message, message_identifier, parse_message
+from app.messaging import idempotency, permissions, projection, repository
+from app.messaging.idempotency import KeyedRequest
+from app.messaging.models import Message
+from app.messaging.schemas import MessageCreate, MessageRead, PersonRead, ReadMarker, ReadResult
+from app.messaging.service import ConversationView, load_view, project_message, raise_for
+from app.pagination import Page, decode_cursor, encode_cursor
+
+
+async def send_message(
+    session: AsyncSession,
+    fhir: FhirGateway,
+    user: User,
+    conversation_id: int,
+    data: MessageCreate,
+    request: KeyedRequest | None,
+) -> MessageRead:
+    view = await load_view(session, user, conversation_id)
+    if (earlier := await idempotency.earlier_answer(session, request)) is not None:
+        return MessageRead.model_validate_json(earlier)
+    if refusal := permissions.write_refusal(view.actor, view.facts):
+        raise_for(refusal)
+    amended = await _amendable(session, view, data.amends_id)
+    record = projection.text_message(
+        uuid=idempotency.uuid_for(request, "message"),
+        header_fhir_id=view.conversation.fhir_id,
+        patient_id=view.conversation.patient_id,
+        sender=user,
+        sent=projection.sent_now(),
+        text=data.text,
+        amends_fhir_id=amended.fhir_id if amended else None,
+    )
+    created = await fhir.create_if_none_exist(
+        build_message(record), identifier=message_identifier(record.uuid)
+    )
+    # A retry finds the resource its first attempt made: FHIR's copy is the truth.
+    stored = parse_message(created.resource)
+    try:
+        async with session.begin_nested():
+            message = await project_message(
+                session, view.conversation, stored, sender=user, amends_id=data.amends_id
+            )
+            answer = (await _reads(session, [(message, user.full_name)]))[0]
+            idempotency.remember(session, request, 201, answer.model_dump_json())
+    except IntegrityError:
+        if (earlier := await idempotency.earlier_answer(session, request)) is not None:
+            return MessageRead.model_validate_json(earlier)
+        raise ConflictError("The same message is being sent by another request.") from None
+    return answer
+
+
+async def _amendable(
+    session: AsyncSession, view: ConversationView, amends_id: int | None
+) -> Message | None:
+    if amends_id is None:
+        return None
+    original = await repository.get_message(session, view.conversation.id, amends_id)
+    if original is None:
+        raise InvalidInputError(
+            "amends_id must name an earlier message of this conversation.",
+            field=("body", "amends_id"),
+        )
+    if original.sender_id != view.user.id:
+        raise ForbiddenError("Only the sender of a message may amend it.")
+    return original
+
+
+async def list_messages(
+    session: AsyncSession, user: User, conversation_id: int, *, before: str | None, limit: int
+) -> Page[MessageRead]:
+    """A page of the thread, oldest first; `before` pages back in time. Reading a page
+    delivers its messages to the reader."""
+    view = await load_view(session, user, conversation_id)
+    cursor = _decode_before(before)
+    rows = await repository.thread_page(session, conversation_id, before=cursor, limit=limit + 1)
+    page = rows[:limit]
+    await repository.mark_delivered(
+        session, user.id, [message.id for message, _ in page], utc_now()
+    )
+    audit.record(
+        session,
+        AuditEntry(
+            action="messages.read_thread",
+            actor_id=user.id,
+            patient_id=view.conversation.patient_id,
+            conversation_id=conversation_id,
+        ),
+    )
+    oldest = page[-1][0] if len(rows) > limit else None
+    items = await _reads(session, list(reversed(page)))
+    next_cursor = encode_cursor(oldest.created_at.isoformat(), oldest.id) if oldest else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _decode_before(before: str | None) -> tuple[datetime, int] | None:
+    if before is None:
+        return None
+    moment, message_id = decode_cursor(before, length=2)
+    try:
+        parsed = datetime.fromisoformat(str(moment))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or not isinstance(message_id, int):
+        raise InvalidInputError("The cursor is not valid.", field=("query", "before"))
+    return parsed, message_id
+
+
+async def _reads(session: AsyncSession, rows: list[tuple[Message, str]]) -> list[MessageRead]:
+    ids = [message.id for message, _ in rows]
+    amendments = await repository.latest_amendments(session, ids)
+    receipts = await repository.receipts_of(session, ids)
+    return [
+        MessageRead(
+            id=message.id,
+            fhir_id=message.fhir_id,
+            conversation_id=message.conversation_id,
+            sender=PersonRead(id=message.sender_id, name=sender_name),
+            type=message.type,
+            text=message.body,
+            amends_id=message.amends_id,
+            amended_by_id=amendments.get(message.id),
+            sent_at=message.created_at,
+            delivered_to=receipts[message.id][0],
+            read_by=receipts[message.id][1],
+        )
+        for message, sender_name in rows
+    ]
+
+
+async def mark_read(
+    session: AsyncSession, user: User, conversation_id: int, data: ReadMarker
+) -> ReadResult:
+    view = await load_view(session, user, conversation_id)
+    if data.up_to_message_id is None:
+        up_to = await repository.latest_message(session, conversation_id)
+    else:
+        up_to = await repository.get_message(session, conversation_id, data.up_to_message_id)
+        if up_to is None:
+            raise InvalidInputError(
+                "up_to_message_id must name a message of this conversation.",
+                field=("body", "up_to_message_id"),
+            )
+    if up_to is not None:
+        await repository.mark_read(
+            session, user_id=user.id, conversation_id=conversation_id, up_to=up_to, now=utc_now()
+        )
+        await repository.set_read_marker(session, conversation_id, user.id, up_to.created_at)
+    unread = await repository.unread_counts(session, user.id, [conversation_id])
+    return ReadResult(
+        conversation_id=view.conversation.id, unread_count=unread.get(conversation_id, 0)
+    )

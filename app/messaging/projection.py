@@ -1,0 +1,71 @@
+"""Pure mapping between Parley's rows and the FHIR records of conversations and messages."""
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from app.auth.models import User
+from app.fhir.resources import ConversationHeader, MessageRecord, Party
+from app.messaging.models import Conversation, ConversationStatus, ParticipantRole
+from app.messaging.records import ParticipantRow
+
+
+def sent_now() -> datetime:
+    """The server time of a send, to the millisecond: what every FHIR server keeps."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def party_of_user(user: User) -> Party:
+    return Party(kind="user", id=user.id, patient_id=user.fhir_patient_id, display=user.full_name)
+
+
+def party_of(row: ParticipantRow) -> Party:
+    if row.kind == "group":
+        return Party(kind="group", id=row.id, display=row.name)
+    return Party(kind="user", id=row.id, patient_id=row.patient_id, display=row.name)
+
+
+def header_of(
+    conversation: Conversation,
+    participants: list[ParticipantRow],
+    organisation_ids: list[int],
+) -> ConversationHeader:
+    initiator = next((row for row in participants if row.role is ParticipantRole.INITIATOR), None)
+    return ConversationHeader(
+        uuid=conversation.uuid,
+        patient_id=conversation.patient_id,
+        subject=conversation.subject,
+        closed=conversation.status is ConversationStatus.CLOSED,
+        recipients=tuple(party_of(row) for row in participants),
+        initiator=party_of(initiator) if initiator else None,
+        organisation_ids=tuple(sorted(organisation_ids)),
+        fhir_id=conversation.fhir_id,
+    )
+
+
+def text_message(
+    *,
+    uuid: UUID,
+    header_fhir_id: str,
+    patient_id: str,
+    sender: User,
+    sent: datetime,
+    text: str,
+    amends_fhir_id: str | None = None,
+) -> MessageRecord:
+    return MessageRecord(
+        uuid=uuid,
+        header_fhir_id=header_fhir_id,
+        patient_id=patient_id,
+        sender=party_of_user(sender),
+        sent=sent,
+        text=text,
+        amends_fhir_id=amends_fhir_id,
+    )
+
+
+def preview(text: str | None, limit: int = 140) -> str:
+    if text is None:
+        return ""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

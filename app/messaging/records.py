@@ -1,0 +1,21 @@
+"""Plain rows the repository answers with: what a query found, before it becomes a schema."""
+
+from dataclasses import dataclass
+
+from app.messaging.models import Conversation, Message, ParticipantRole
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    kind: str  # "user" or "group"
+    id: int
+    name: str
+    role: ParticipantRole
+    patient_id: str | None = None  # for a patient's own login
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    conversation: Conversation
+    last_message: Message | None
+    last_sender_name: str | None

@@ -1,0 +1,454 @@
+"""Every SQL query of messaging. Reads take a visibility condition from app.access."""
+
+from collections import defaultdict
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.messaging.models import (
+    Conversation,
+    ConversationOrganisation,
+    ConversationParticipant,
+    ConversationStatus,
+    Group,
+    GroupMember,
+    Message,
+    MessageReceipt,
+    ParticipantRole,
+)
+from app.messaging.records import InboxRow, ParticipantRow
+
+
+async def load_visible(
+    session: AsyncSession, conversation_id: int, visible: ColumnElement[bool]
+) -> Conversation | None:
+    statement = select(Conversation).where(Conversation.id == conversation_id, visible)
+    return await session.scalar(statement)
+
+
+async def load_for_update(session: AsyncSession, conversation_id: int) -> Conversation | None:
+    statement = select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    return await session.scalar(statement)
+
+
+async def participants_of(
+    session: AsyncSession, conversation_ids: list[int]
+) -> dict[int, list[ParticipantRow]]:
+    statement = (
+        select(ConversationParticipant, User.full_name, User.fhir_patient_id, Group.name)
+        .outerjoin(User, User.id == ConversationParticipant.user_id)
+        .outerjoin(Group, Group.id == ConversationParticipant.group_id)
+        .where(ConversationParticipant.conversation_id.in_(conversation_ids))
+        .order_by(ConversationParticipant.conversation_id, ConversationParticipant.id)
+    )
+    found: dict[int, list[ParticipantRow]] = defaultdict(list)
+    for participant, user_name, patient_id, group_name in await session.execute(statement):
+        if participant.user_id is not None:
+            row = ParticipantRow(
+                "user", participant.user_id, user_name or "", participant.role, patient_id
+            )
+        else:
+            assert participant.group_id is not None, "a participant is a user or a group"
+            row = ParticipantRow("group", participant.group_id, group_name or "", participant.role)
+        found[participant.conversation_id].append(row)
+    return found
+
+
+async def takes_part(session: AsyncSession, conversation_id: int, user_id: int) -> bool:
+    in_groups = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+    statement = select(ConversationParticipant.id).where(
+        ConversationParticipant.conversation_id == conversation_id,
+        or_(
+            ConversationParticipant.user_id == user_id,
+            ConversationParticipant.group_id.in_(in_groups),
+        ),
+    )
+    return (await session.scalar(statement.limit(1))) is not None
+
+
+async def direct_participant(
+    session: AsyncSession, conversation_id: int, user_id: int
+) -> ConversationParticipant | None:
+    statement = select(ConversationParticipant).where(
+        ConversationParticipant.conversation_id == conversation_id,
+        ConversationParticipant.user_id == user_id,
+    )
+    return await session.scalar(statement)
+
+
+async def organisation_ids(session: AsyncSession, conversation_id: int) -> list[int]:
+    statement = (
+        select(ConversationOrganisation.organisation_id)
+        .where(ConversationOrganisation.conversation_id == conversation_id)
+        .order_by(ConversationOrganisation.organisation_id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def add_conversation(session: AsyncSession, conversation: Conversation) -> Conversation:
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+def add_participant(
+    session: AsyncSession,
+    conversation_id: int,
+    *,
+    role: ParticipantRole,
+    joined_at: datetime,
+    user_id: int | None = None,
+    group_id: int | None = None,
+) -> None:
+    session.add(
+        ConversationParticipant(
+            conversation_id=conversation_id,
+            user_id=user_id,
+            group_id=group_id,
+            role=role,
+            joined_at=joined_at,
+        )
+    )
+
+
+async def add_organisations(
+    session: AsyncSession, conversation_id: int, organisation_ids: set[int]
+) -> None:
+    present = set(await organisation_ids_of(session, conversation_id))
+    session.add_all(
+        ConversationOrganisation(conversation_id=conversation_id, organisation_id=organisation_id)
+        for organisation_id in sorted(organisation_ids - present)
+    )
+    await session.flush()
+
+
+async def organisation_ids_of(session: AsyncSession, conversation_id: int) -> list[int]:
+    return await organisation_ids(session, conversation_id)
+
+
+async def add_message(session: AsyncSession, message: Message) -> Message:
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def record_new_message(
+    session: AsyncSession,
+    *,
+    conversation_id: int,
+    message_id: int,
+    sent_at: datetime,
+    sender_id: int,
+) -> None:
+    """Move the conversation's newest-message pointer forward (never back) and wake a
+    `new` conversation on a reply, in one statement: concurrent sends cannot lose an update."""
+    newer = Conversation.last_message_at <= sent_at
+    reply = and_(
+        Conversation.status == ConversationStatus.NEW,
+        or_(Conversation.created_by_id.is_(None), Conversation.created_by_id != sender_id),
+    )
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(
+            last_message_at=case((newer, sent_at), else_=Conversation.last_message_at),
+            last_message_id=case((newer, message_id), else_=Conversation.last_message_id),
+            updated_at=case(
+                (Conversation.updated_at < sent_at, sent_at), else_=Conversation.updated_at
+            ),
+            status=case((reply, ConversationStatus.ACTIVE.value), else_=Conversation.status),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def set_read_marker(
+    session: AsyncSession, conversation_id: int, user_id: int, read_at: datetime
+) -> None:
+    await session.execute(
+        update(ConversationParticipant)
+        .where(
+            ConversationParticipant.conversation_id == conversation_id,
+            ConversationParticipant.user_id == user_id,
+            or_(
+                ConversationParticipant.last_read_at.is_(None),
+                ConversationParticipant.last_read_at < read_at,
+            ),
+        )
+        .values(last_read_at=read_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def recipient_ids(
+    session: AsyncSession, conversation_id: int, *, sender_id: int
+) -> list[int]:
+    """Every active user who takes part, in person or through a group, but the sender."""
+    direct = select(ConversationParticipant.user_id.label("user_id")).where(
+        ConversationParticipant.conversation_id == conversation_id,
+        ConversationParticipant.user_id.is_not(None),
+    )
+    through_groups = (
+        select(GroupMember.user_id.label("user_id"))
+        .join(ConversationParticipant, ConversationParticipant.group_id == GroupMember.group_id)
+        .where(ConversationParticipant.conversation_id == conversation_id)
+    )
+    everyone = direct.union(through_groups).subquery()
+    statement = (
+        select(User.id)
+        .where(
+            User.id.in_(select(everyone.c.user_id)), User.is_active.is_(True), User.id != sender_id
+        )
+        .order_by(User.id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def add_receipts(
+    session: AsyncSession, *, message_id: int, conversation_id: int, user_ids: list[int]
+) -> None:
+    if user_ids:
+        await session.execute(
+            insert(MessageReceipt),
+            [
+                {"message_id": message_id, "user_id": user_id, "conversation_id": conversation_id}
+                for user_id in user_ids
+            ],
+        )
+
+
+async def inbox_page(
+    session: AsyncSession,
+    *,
+    visible: ColumnElement[bool],
+    status: ConversationStatus | None,
+    patient_id: str | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[InboxRow]:
+    """Newest activity first, with each conversation's last message and its sender."""
+    statement = (
+        select(Conversation, Message, User.full_name)
+        .outerjoin(Message, Message.id == Conversation.last_message_id)
+        .outerjoin(User, User.id == Message.sender_id)
+        .where(visible)
+        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        statement = statement.where(Conversation.status == status)
+    if patient_id is not None:
+        statement = statement.where(Conversation.patient_id == patient_id)
+    if after is not None:
+        moment, last_id = after
+        statement = statement.where(
+            or_(
+                Conversation.last_message_at < moment,
+                and_(Conversation.last_message_at == moment, Conversation.id < last_id),
+            )
+        )
+    rows = await session.execute(statement)
+    return [InboxRow(conversation, message, name) for conversation, message, name in rows]
+
+
+async def unread_counts(
+    session: AsyncSession, user_id: int, conversation_ids: list[int]
+) -> dict[int, int]:
+    statement = (
+        select(MessageReceipt.conversation_id, func.count())
+        .where(
+            MessageReceipt.user_id == user_id,
+            MessageReceipt.read_at.is_(None),
+            MessageReceipt.conversation_id.in_(conversation_ids),
+        )
+        .group_by(MessageReceipt.conversation_id)
+    )
+    return {
+        int(conversation_id): int(count)
+        for conversation_id, count in await session.execute(statement)
+    }
+
+
+async def thread_page(
+    session: AsyncSession, conversation_id: int, *, before: tuple[datetime, int] | None, limit: int
+) -> list[tuple[Message, str]]:
+    """The newest `limit` messages older than the cursor, newest first, with sender names."""
+    statement = (
+        select(Message, User.full_name)
+        .join(User, User.id == Message.sender_id)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        moment, last_id = before
+        statement = statement.where(
+            or_(
+                Message.created_at < moment,
+                and_(Message.created_at == moment, Message.id < last_id),
+            )
+        )
+    return [(message, name) for message, name in await session.execute(statement)]
+
+
+async def message_with_sender(session: AsyncSession, message_id: int) -> tuple[Message, str]:
+    row = (
+        await session.execute(
+            select(Message, User.full_name)
+            .join(User, User.id == Message.sender_id)
+            .where(Message.id == message_id)
+        )
+    ).one()
+    return row[0], row[1]
+
+
+async def latest_amendments(session: AsyncSession, message_ids: list[int]) -> dict[int, int]:
+    """For each message, the newest message that amends it."""
+    statement = (
+        select(Message.amends_id, func.max(Message.id))
+        .where(Message.amends_id.in_(message_ids))
+        .group_by(Message.amends_id)
+    )
+    rows = await session.execute(statement)
+    return {amended: amendment for amended, amendment in rows if amended is not None}
+
+
+async def receipts_of(
+    session: AsyncSession, message_ids: list[int]
+) -> dict[int, tuple[list[int], list[int]]]:
+    """For each message: who it was delivered to, and who read it."""
+    statement = (
+        select(
+            MessageReceipt.message_id,
+            MessageReceipt.user_id,
+            MessageReceipt.delivered_at,
+            MessageReceipt.read_at,
+        )
+        .where(MessageReceipt.message_id.in_(message_ids))
+        .order_by(MessageReceipt.user_id)
+    )
+    found: dict[int, tuple[list[int], list[int]]] = {
+        message_id: ([], []) for message_id in message_ids
+    }
+    for message_id, user_id, delivered_at, read_at in await session.execute(statement):
+        delivered, read = found[message_id]
+        if delivered_at is not None or read_at is not None:
+            delivered.append(user_id)
+        if read_at is not None:
+            read.append(user_id)
+    return found
+
+
+async def mark_delivered(
+    session: AsyncSession, user_id: int, message_ids: list[int], now: datetime
+) -> None:
+    await session.execute(
+        update(MessageReceipt)
+        .where(
+            MessageReceipt.user_id == user_id,
+            MessageReceipt.message_id.in_(message_ids),
+            MessageReceipt.delivered_at.is_(None),
+        )
+        .values(delivered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_read(
+    session: AsyncSession, *, user_id: int, conversation_id: int, up_to: Message, now: datetime
+) -> None:
+    """Read (and so delivered) every message of the conversation up to `up_to`."""
+    up_to_here = select(Message.id).where(
+        Message.conversation_id == conversation_id,
+        or_(
+            Message.created_at < up_to.created_at,
+            and_(Message.created_at == up_to.created_at, Message.id <= up_to.id),
+        ),
+    )
+    await session.execute(
+        update(MessageReceipt)
+        .where(
+            MessageReceipt.user_id == user_id,
+            MessageReceipt.conversation_id == conversation_id,
+            MessageReceipt.read_at.is_(None),
+            MessageReceipt.message_id.in_(up_to_here),
+        )
+        .values(read_at=now, delivered_at=func.coalesce(MessageReceipt.delivered_at, now))
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def get_message(
+    session: AsyncSession, conversation_id: int, message_id: int
+) -> Message | None:
+    statement = select(Message).where(
+        Message.id == message_id, Message.conversation_id == conversation_id
+    )
+    return await session.scalar(statement)
+
+
+async def find_message(session: AsyncSession, message_id: int) -> Message | None:
+    return await session.get(Message, message_id)
+
+
+async def latest_message(session: AsyncSession, conversation_id: int) -> Message | None:
+    statement = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(statement)
+
+
+async def conversation_by_uuid(session: AsyncSession, uuid: UUID) -> Conversation | None:
+    return await session.scalar(select(Conversation).where(Conversation.uuid == uuid))
+
+
+async def conversation_by_fhir_id(session: AsyncSession, fhir_id: str) -> Conversation | None:
+    return await session.scalar(select(Conversation).where(Conversation.fhir_id == fhir_id))
+
+
+async def participant_keys(session: AsyncSession, conversation_id: int) -> set[tuple[str, int]]:
+    statement = select(ConversationParticipant.user_id, ConversationParticipant.group_id).where(
+        ConversationParticipant.conversation_id == conversation_id
+    )
+    keys: set[tuple[str, int]] = set()
+    for user_id, group_id in await session.execute(statement):
+        if user_id is not None:
+            keys.add(("user", user_id))
+        elif group_id is not None:
+            keys.add(("group", group_id))
+    return keys
+
+
+async def add_user_participant(
+    session: AsyncSession, conversation: Conversation, user_id: int, role: ParticipantRole
+) -> None:
+    if await session.get(User, user_id) is not None:
+        add_participant(
+            session, conversation.id, role=role, joined_at=conversation.created_at, user_id=user_id
+        )
+        await session.flush()
+
+
+async def add_group_participant(
+    session: AsyncSession, conversation: Conversation, group_id: int
+) -> None:
+    if await session.get(Group, group_id) is not None:
+        add_participant(
+            session, conversation.id, role=ParticipantRole.MEMBER,
+            joined_at=conversation.created_at, group_id=group_id,
+        )  # fmt: skip
+        await session.flush()
+
+
+async def message_exists(session: AsyncSession, uuid: UUID) -> bool:
+    return (await session.scalar(select(Message.id).where(Message.uuid == uuid))) is not None
+
+
+async def message_id_by_fhir_id(session: AsyncSession, fhir_id: str) -> int | None:
+    return await session.scalar(select(Message.id).where(Message.fhir_id == fhir_id))

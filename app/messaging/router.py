@@ -1,0 +1,144 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, status
+
+from app.auth.dependencies import CurrentPrincipal
+from app.dependencies import FhirDep, SessionDep
+from app.messaging import idempotency, message_service, service
+from app.messaging.models import ConversationStatus
+from app.messaging.schemas import (
+    ConversationCreate,
+    ConversationDetail,
+    ConversationSummary,
+    MessageCreate,
+    MessageRead,
+    ParticipantAdd,
+    ReadMarker,
+    ReadResult,
+    StatusUpdate,
+)
+from app.pagination import CursorQuery, LimitQuery, Page
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Makes the call safe to retry: the same key and body answer the same.",
+    ),
+]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def start(
+    body: ConversationCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    fhir: FhirDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ConversationDetail:
+    """Start a conversation about a patient, with its first message."""
+    keyed = idempotency.keyed(
+        idempotency_key, user_id=principal.user.id, method="POST", path=request.url.path, body=body
+    )
+    return await service.start_conversation(session, fhir, principal.user, body, keyed)
+
+
+@router.get("")
+async def inbox(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    status: ConversationStatus | None = None,
+    patient_id: str | None = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[ConversationSummary]:
+    """The caller's conversations, newest activity first, with unread counts."""
+    return await service.list_inbox(
+        session, principal.user, status=status, patient_id=patient_id, cursor=cursor, limit=limit
+    )
+
+
+@router.get("/{conversation_id}")
+async def detail(
+    conversation_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> ConversationDetail:
+    """One conversation, with whether the caller takes part and may write."""
+    return await service.get_detail(session, principal.user, conversation_id)
+
+
+@router.patch("/{conversation_id}")
+async def change_status(
+    conversation_id: int,
+    body: StatusUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    fhir: FhirDep,
+) -> ConversationDetail:
+    """Close a conversation, or reopen it (staff)."""
+    return await service.change_status(session, fhir, principal.user, conversation_id, body)
+
+
+@router.get("/{conversation_id}/messages")
+async def messages(
+    conversation_id: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    before: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[MessageRead]:
+    """A page of the thread, oldest first; pass `next_cursor` as `before` for older ones."""
+    return await message_service.list_messages(
+        session, principal.user, conversation_id, before=before, limit=limit
+    )
+
+
+@router.post("/{conversation_id}/messages", status_code=status.HTTP_201_CREATED)
+async def send(
+    conversation_id: int,
+    body: MessageCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    fhir: FhirDep,
+    idempotency_key: IdempotencyKey = None,
+) -> MessageRead:
+    """Send a message, or an amendment of one's own earlier message (`amends_id`)."""
+    keyed = idempotency.keyed(
+        idempotency_key, user_id=principal.user.id, method="POST", path=request.url.path, body=body
+    )
+    return await message_service.send_message(
+        session, fhir, principal.user, conversation_id, body, keyed
+    )
+
+
+@router.post("/{conversation_id}/participants")
+async def add_participant(
+    conversation_id: int,
+    body: ParticipantAdd,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    fhir: FhirDep,
+) -> ConversationDetail:
+    """Add someone who may see the patient; the organisations they share with them join."""
+    return await service.add_participant(session, fhir, principal.user, conversation_id, body)
+
+
+@router.post("/{conversation_id}/join")
+async def join(
+    conversation_id: int, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
+) -> ConversationDetail:
+    """Take part in a conversation of one of one's organisations."""
+    return await service.join(session, fhir, principal.user, conversation_id)
+
+
+@router.post("/{conversation_id}/read")
+async def mark_read(
+    conversation_id: int, body: ReadMarker, principal: CurrentPrincipal, session: SessionDep
+) -> ReadResult:
+    """Mark messages read, up to one or to the newest; senders see the receipts."""
+    return await message_service.mark_read(session, principal.user, conversation_id, body)

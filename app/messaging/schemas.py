@@ -1,0 +1,141 @@
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from app.messaging.models import ConversationStatus, MessageType, ParticipantRole
+
+MAX_TEXT = 10_000
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("a message needs some text")
+    return text
+
+
+MessageText = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_not_blank)]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+PatientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
+
+
+class FirstMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: MessageText
+
+
+class ConversationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: PatientId
+    subject: Subject | None = None
+    participant_ids: list[int] = Field(default_factory=list, max_length=50)
+    include_patient: bool = False
+    message: FirstMessage
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: MessageText
+    amends_id: int | None = Field(default=None, description="The message this one corrects.")
+
+
+class StatusUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal[ConversationStatus.ACTIVE, ConversationStatus.CLOSED]
+
+
+class ParticipantAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int | None = None
+    group_id: int | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ParticipantAdd":
+        if (self.user_id is None) == (self.group_id is None):
+            raise ValueError("give either user_id or group_id")
+        return self
+
+
+class ReadMarker(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    up_to_message_id: int | None = Field(
+        default=None, description="Mark read up to this message; the newest when left out."
+    )
+
+
+class PersonRead(BaseModel):
+    id: int
+    name: str
+
+
+class ParticipantRead(BaseModel):
+    kind: Literal["user", "group"]
+    id: int
+    name: str
+    role: ParticipantRole
+
+
+class LastMessageRead(BaseModel):
+    id: int
+    sender: PersonRead
+    preview: str
+    sent_at: datetime
+
+
+class ConversationSummary(BaseModel):
+    id: int
+    patient_id: str
+    subject: str | None
+    status: ConversationStatus
+    participants: list[ParticipantRead]
+    last_message: LastMessageRead | None
+    unread_count: int
+    updated_at: datetime
+
+
+class ConversationDetail(ConversationSummary):
+    fhir_id: str
+    organisation_ids: list[int]
+    is_participant: bool
+    can_write: bool
+
+
+class AttachmentRead(BaseModel):
+    id: int
+    content_type: str
+    size: int
+    title: str | None
+    duration_ms: int | None = None
+
+
+class MessageRead(BaseModel):
+    id: int
+    fhir_id: str
+    conversation_id: int
+    sender: PersonRead
+    type: MessageType
+    text: str | None
+    attachment: AttachmentRead | None = None
+    amends_id: int | None
+    amended_by_id: int | None
+    sent_at: datetime
+    delivered_to: list[int]
+    read_by: list[int]
+
+
+class ReadResult(BaseModel):
+    conversation_id: int
+    unread_count: int

@@ -1,0 +1,96 @@
+"""FHIR is the record: the SQL projection comes back from it alone."""
+
+import httpx
+import pytest
+
+from app.config import Settings
+from tests.support.auth import Account
+from tests.support.processes import parley_environment, run_parley
+from tests.support.projection import drop_projection, snapshot
+from tests.support.world import World, build_world, call, ok, staff_member
+
+
+async def busy_conversation(client: httpx.AsyncClient, world: World, admin: Account) -> str:
+    nurse = await staff_member(client, admin, "nurse_ray", world.org_a, base_profession="nurse")
+    started = await ok(
+        await call(
+            client, "POST", "/api/v1/conversations", world.clinician_a,
+            json={"patient_id": world.patient_1, "subject": "Follow-up", "include_patient": True,
+                  "participant_ids": [nurse.id], "message": {"text": "Dose is 5 mg"}},
+        )
+    )  # fmt: skip
+    base = f"/api/v1/conversations/{started['id']}"
+    thread = await ok(await call(client, "GET", f"{base}/messages", world.clinician_a))
+    await ok(
+        await call(
+            client, "POST", f"{base}/messages", world.patient_1_user, json={"text": "Thanks"}
+        )
+    )
+    await ok(
+        await call(
+            client, "POST", f"{base}/messages", world.clinician_a,
+            json={"text": "Dose is 50 mg", "amends_id": thread["items"][0]["id"]},
+        )
+    )  # fmt: skip
+    await ok(await call(client, "PATCH", base, world.clinician_a, json={"status": "closed"}))
+    other = await ok(
+        await call(
+            client, "POST", "/api/v1/conversations", world.clinician_b,
+            json={"patient_id": world.patient_2, "message": {"text": "Another patient"}},
+        )
+    )  # fmt: skip
+    return str(other["id"])
+
+
+def reproject_env(settings: Settings) -> dict[str, str]:
+    return parley_environment(
+        PARLEY_DATABASE_URL=settings.database_url, PARLEY_FHIR_URL=settings.fhir_url
+    )
+
+
+@pytest.mark.usefixtures("fhir_url")
+async def test_reproject_gives_back_the_same_rows(
+    client: httpx.AsyncClient, admin: Account, settings: Settings
+) -> None:
+    world = await build_world(client, admin)
+    await busy_conversation(client, world, admin)
+    before = await snapshot(settings.database_url)
+
+    await drop_projection(settings.database_url)
+    emptied = await snapshot(settings.database_url)
+    first = await run_parley("reproject", env=reproject_env(settings))
+    after = await snapshot(settings.database_url)
+    second = await run_parley("reproject", env=reproject_env(settings))
+
+    assert emptied["messages"] == []
+    assert first.code == 0, first.stderr
+    assert after == before
+    assert len(before["messages"]) == 4
+    assert "0 new of" in second.stdout.split("and")[1]
+    assert await snapshot(settings.database_url) == before
+
+
+async def test_reproject_one_conversation(
+    client: httpx.AsyncClient, admin: Account, settings: Settings
+) -> None:
+    world = await build_world(client, admin)
+    await busy_conversation(client, world, admin)
+    before = await snapshot(settings.database_url)
+    wanted = before["conversations"][0][0]
+    await drop_projection(settings.database_url)
+
+    finished = await run_parley(
+        "reproject", "--conversation", str(wanted), env=reproject_env(settings)
+    )
+    after = await snapshot(settings.database_url)
+
+    assert finished.code == 0, finished.stderr
+    assert [row[0] for row in after["conversations"]] == [wanted]
+    assert after["messages"] == [row for row in before["messages"] if row[2] == wanted]
+
+
+async def test_reproject_refuses_a_bad_time(settings: Settings) -> None:
+    finished = await run_parley("reproject", "--since", "last tuesday", env=reproject_env(settings))
+
+    assert finished.code == 1
+    assert "ISO 8601" in finished.stderr
