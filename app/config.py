@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     login_throttle_window_seconds: int = Field(default=900, ge=1)
     # Throttling counters live in memory (one process) unless Redis is given.
     redis_url: str | None = None
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Seconds between keep-alive comments on an event stream.
+    events_ping_seconds: float = Field(default=15.0, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -35,28 +35,32 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, *, extra_models: tuple[type[BaseModel], ...] = ()) -> None:
+    """`extra_models`: schemas that routes reference by hand (a body read by a dependency)."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _with_problems(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    summary=app.summary,
-                    routes=app.routes,
-                )
+            document = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
             )
+            _add_models(document, (Problem, *extra_models))
+            app.openapi_schema = _with_problems(document)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def _with_problems(document: dict[str, Any]) -> dict[str, Any]:
+def _add_models(document: dict[str, Any], models: tuple[type[BaseModel], ...]) -> None:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     _, definitions = models_json_schema(
-        [(Problem, "serialization")], ref_template="#/components/schemas/{model}"
+        [(model, "validation") for model in models], ref_template="#/components/schemas/{model}"
     )
-    schemas.update(definitions["$defs"])
+    for name, schema in definitions["$defs"].items():
+        schemas.setdefault(name, schema)
+
+
+def _with_problems(document: dict[str, Any]) -> dict[str, Any]:
+    schemas = document["components"]["schemas"]
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     problem = {

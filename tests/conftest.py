@@ -11,7 +11,9 @@ from app.main import create_app
 from tests.support import hapi
 from tests.support.app import running_client
 from tests.support.auth import Account, create_superadmin, login
+from tests.support.conversations import Thread, start_conversation
 from tests.support.databases import DatabaseFactory, PostgresDatabases, SqliteDatabases
+from tests.support.world import World, build_world
 
 TEST_DATABASE_URL = os.environ.get("PARLEY_TEST_DATABASE_URL", "")
 
@@ -98,3 +100,16 @@ async def hapi_url() -> AsyncIterator[str]:
 async def admin(settings: Settings, client: httpx.AsyncClient) -> Account:
     """A logged-in superadmin, made as `parley create-admin` makes one."""
     return await login(client, await create_superadmin(settings))
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, admin: Account) -> World:
+    """Two organisations with staff, patients, portal logins and an external grant."""
+    return await build_world(client, admin)
+
+
+@pytest.fixture
+async def thread(client: httpx.AsyncClient, world: World) -> Thread:
+    """A conversation by clinician A about patient 1, who takes part."""
+    started = await start_conversation(client, world, world.clinician_a, include_patient=True)
+    return Thread(world, started["id"], f"/api/v1/conversations/{started['id']}")

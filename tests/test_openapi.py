@@ -52,6 +52,13 @@ AUTHENTICATED = {
     ("post", "/api/v1/conversations/{conversation_id}/participants"),
     ("post", "/api/v1/conversations/{conversation_id}/join"),
     ("post", "/api/v1/conversations/{conversation_id}/read"),
+    ("get", "/api/v1/attachments/{attachment_id}"),
+    ("get", "/api/v1/events"),
+    ("post", "/api/v1/groups"),
+    ("get", "/api/v1/groups/{group_id}"),
+    ("patch", "/api/v1/groups/{group_id}"),
+    ("put", "/api/v1/groups/{group_id}/members/{user_id}"),
+    ("delete", "/api/v1/groups/{group_id}/members/{user_id}"),
 }
 
 

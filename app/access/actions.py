@@ -27,6 +27,8 @@ class Action(StrEnum):
     ORGANISATION_DELETE = "organisation.delete"
     ORGANISATION_MANAGE_MEMBERS = "organisation.manage_members"
     ORGANISATION_MANAGE_FEATURES = "organisation.manage_features"
+    GROUP_READ = "group.read"
+    GROUP_MANAGE = "group.manage"
     PATIENT_CREATE = "patient.create"
     PATIENT_READ = "patient.read"
     PATIENT_MANAGE = "patient.manage"
@@ -76,6 +78,12 @@ RULES: dict[Action, Rule] = {
             Grant(ADMIN),
             Grant(STAFF, "manage_organisation_features", Relation.MEMBER),
         ),
+    ),
+    Action.GROUP_READ: Rule(
+        Target.ORGANISATION, (Grant(ADMIN), Grant(STAFF, relation=Relation.MEMBER))
+    ),
+    Action.GROUP_MANAGE: Rule(
+        Target.ORGANISATION, (Grant(ADMIN), Grant(STAFF, "manage_groups", Relation.MEMBER))
     ),
     Action.PATIENT_CREATE: Rule(
         Target.ORGANISATION,

@@ -157,6 +157,28 @@ class EmbeddedFhirGateway:
         assert created.id is not None
         return str(created.id)
 
+    async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
+        binary = Binary(
+            id=binary_id,
+            contentType=content.content_type,
+            data=base64.b64encode(content.data).decode(),
+        )
+        try:
+            async with self._transaction() as session:
+                current = await session.get(FhirResource, ("Binary", binary_id), with_for_update=True)
+                if current is None:
+                    current = FhirResource(
+                        resource_type="Binary", resource_id=binary_id, version_id=0, last_updated=utc_now()
+                    )
+                    session.add(current)
+                elif _without_meta(await _current_document(session, current)) == _without_meta(
+                    binary.model_dump(mode="json")
+                ):
+                    return
+                await _store_version(session, binary, current)
+        except IntegrityError:
+            return  # someone stored the same id at the same moment: it exists, as wanted
+
     async def read_binary(self, binary_id: str) -> BinaryContent:
         binary = await self.read(Binary, binary_id)
         return BinaryContent(

@@ -137,6 +137,15 @@ class HttpFhirGateway:
         created = await self.create(binary)
         return str(created.id)
 
+    async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
+        binary = Binary(
+            id=binary_id,
+            contentType=content.content_type,
+            data=base64.b64encode(content.data).decode(),
+        )
+        # A PUT to an id of our own creates or replaces: safe to repeat.
+        await self._send("PUT", f"Binary/{binary_id}", json=_document(binary), repeatable=True)
+
     async def read_binary(self, binary_id: str) -> BinaryContent:
         binary = await self.read(Binary, binary_id)
         return BinaryContent(

@@ -67,6 +67,10 @@ class FhirGateway(Protocol):
         """Store bytes as a FHIR Binary; answer its id."""
         ...
 
+    async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
+        """Store bytes as the Binary with this id, ours to choose: repeating it is harmless."""
+        ...
+
     async def read_binary(self, binary_id: str) -> BinaryContent: ...
 
     async def check(self) -> None:

@@ -25,6 +25,7 @@ GROUP_SYSTEM = "urn:parley:group"
 TAG_SYSTEM = "urn:parley:tag"
 CATEGORY_SYSTEM = "urn:parley:message-category"
 AMENDS_EXTENSION = "urn:parley:extension:amends"
+DURATION_EXTENSION = "urn:parley:extension:duration-ms"
 ORGANISATION_EXTENSION = "urn:parley:extension:organisation"
 ORGANISATION_SYSTEM = "urn:parley:organisation"
 CONVERSATION_TAG = Token(TAG_SYSTEM, "conversation")
@@ -48,6 +49,7 @@ class AttachmentRef:
     size: int
     sha1_base64: str
     title: str | None = None
+    duration_ms: int | None = None  # R4's Attachment has no duration: an extension carries it
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def build_message(message: MessageRecord) -> Communication:
         "subject": {"reference": f"Patient/{message.patient_id}"},
         "sender": _reference(message.sender),
         "sent": message.sent.isoformat(),
-        "payload": [_payload(message)],
+        "payload": _payload(message),
     }
     if message.amends_fhir_id is not None:
         document["category"] = [{"coding": [{"system": CATEGORY_SYSTEM, "code": "correction"}]}]
@@ -153,10 +155,17 @@ def build_message(message: MessageRecord) -> Communication:
     return Communication.model_validate(document)
 
 
-def _payload(message: MessageRecord) -> dict[str, Any]:
-    attachment = message.attachment
-    if attachment is None:
-        return {"contentString": message.text or ""}
+def _payload(message: MessageRecord) -> list[dict[str, Any]]:
+    """The text, the attachment, or both (text first)."""
+    payload: list[dict[str, Any]] = []
+    if message.text is not None or message.attachment is None:
+        payload.append({"contentString": message.text or ""})
+    if message.attachment is not None:
+        payload.append({"contentAttachment": _attachment_content(message.attachment)})
+    return payload
+
+
+def _attachment_content(attachment: AttachmentRef) -> dict[str, Any]:
     content: dict[str, Any] = {
         "contentType": attachment.content_type,
         "url": f"Binary/{attachment.binary_id}",
@@ -165,7 +174,9 @@ def _payload(message: MessageRecord) -> dict[str, Any]:
     }
     if attachment.title:
         content["title"] = attachment.title
-    return {"contentAttachment": content}
+    if attachment.duration_ms is not None:
+        content["extension"] = [{"url": DURATION_EXTENSION, "valueInteger": attachment.duration_ms}]
+    return content
 
 
 def parse_conversation_header(communication: Communication) -> ConversationHeader:
@@ -182,7 +193,7 @@ def parse_conversation_header(communication: Communication) -> ConversationHeade
 
 
 def parse_message(communication: Communication) -> MessageRecord:
-    payload = communication.payload[0] if communication.payload else None
+    payload = communication.payload or []
     part_of = communication.partOf[0] if communication.partOf else None
     if communication.sent is None:
         raise ValueError("a Parley message carries the time it was sent")
@@ -192,8 +203,10 @@ def parse_message(communication: Communication) -> MessageRecord:
         patient_id=_referenced_id(communication.subject, "Patient"),
         sender=_party(communication.sender),
         sent=communication.sent,
-        text=getattr(payload, "contentString", None),
-        attachment=_attachment(getattr(payload, "contentAttachment", None)),
+        text=next((item.contentString for item in payload if item.contentString is not None), None),
+        attachment=_attachment(
+            next((item.contentAttachment for item in payload if item.contentAttachment), None)
+        ),
         amends_fhir_id=_amended_id(communication),
         fhir_id=communication.id,
     )
@@ -216,6 +229,14 @@ def _attachment(content: Any) -> AttachmentRef | None:
         size=int(content.size),
         sha1_base64=_base64_text(content.hash),
         title=content.title,
+        duration_ms=next(
+            (
+                int(extension.valueInteger)
+                for extension in content.extension or []
+                if extension.url == DURATION_EXTENSION and extension.valueInteger is not None
+            ),
+            None,
+        ),
     )
 
 

@@ -32,11 +32,12 @@ class KeyedRequest:
 
 
 def keyed(
-    key: str | None, *, user_id: int, method: str, path: str, body: BaseModel
+    key: str | None, *, user_id: int, method: str, path: str, body: BaseModel | bytes
 ) -> KeyedRequest | None:
     if key is None:
         return None
-    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    content = body if isinstance(body, bytes) else body.model_dump_json().encode()
+    digest = hashlib.sha256(content).hexdigest()
     return KeyedRequest(user_id=user_id, key=key, request=f"{method} {path}", request_hash=digest)
 
 

@@ -1,22 +1,41 @@
 """Messages: sending (FHIR first, then SQL), amendments, the thread, receipts."""
 
+import dataclasses
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.attachments.preparation import prepare
 from app.audit import service as audit
 from app.audit.service import AuditEntry
 from app.auth.models import User
 from app.db import utc_now
 from app.errors import ConflictError, ForbiddenError, InvalidInputError
-from app.fhir.protocol import FhirGateway
-from app.fhir.resources import build_message, message_identifier, parse_message
+from app.events import service as events
+from app.fhir.protocol import BinaryContent, FhirGateway
+from app.fhir.resources import (
+    AttachmentRef,
+    MessageRecord,
+    build_message,
+    message_identifier,
+    parse_message,
+)
 from app.messaging import idempotency, permissions, projection, repository
 from app.messaging.idempotency import KeyedRequest
 from app.messaging.models import Message
-from app.messaging.schemas import MessageCreate, MessageRead, PersonRead, ReadMarker, ReadResult
+from app.messaging.schemas import (
+    AttachmentRead,
+    MessageCreate,
+    MessageRead,
+    PersonRead,
+    ReadMarker,
+    ReadResult,
+)
 from app.messaging.service import ConversationView, load_view, project_message, raise_for
+from app.organisations.service import FeatureDisabledError
 from app.pagination import Page, decode_cursor, encode_cursor
 
 
@@ -43,6 +62,77 @@ async def send_message(
         text=data.text,
         amends_fhir_id=amended.fhir_id if amended else None,
     )
+    return await _write(session, fhir, view, record, request, amends_id=data.amends_id)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent as a message, with optional text, as it arrived."""
+
+    data: bytes
+    declared_type: str | None
+    filename: str | None
+    text: str | None
+
+    def fingerprint(self) -> bytes:
+        """What makes two uploads the same request (for Idempotency-Key)."""
+        parts = (self.declared_type or "", self.filename or "", self.text or "")
+        return hashlib.sha256(self.data).digest() + "\0".join(parts).encode()
+
+
+async def send_attachment(
+    session: AsyncSession,
+    fhir: FhirGateway,
+    user: User,
+    conversation_id: int,
+    upload: Upload,
+    request: KeyedRequest | None,
+) -> MessageRead:
+    """An image or voice note: the bytes become a FHIR Binary (under an id derived from the
+    message, so a retry makes no second one), then the message that points at it."""
+    view = await load_view(session, user, conversation_id)
+    if (earlier := await idempotency.earlier_answer(session, request)) is not None:
+        return MessageRead.model_validate_json(earlier)
+    if refusal := permissions.write_refusal(view.actor, view.facts):
+        raise_for(refusal)
+    if not view.facts.attachments_on:
+        raise FeatureDisabledError("Attachments are off for this conversation's organisation.")
+    prepared = prepare(upload.data, declared_type=upload.declared_type, filename=upload.filename)
+    message_uuid = idempotency.uuid_for(request, "message")
+    binary_id = f"parley-{message_uuid.hex}"
+    await fhir.put_binary(binary_id, BinaryContent(prepared.content_type, prepared.data))
+    record = dataclasses.replace(
+        projection.text_message(
+            uuid=message_uuid,
+            header_fhir_id=view.conversation.fhir_id,
+            patient_id=view.conversation.patient_id,
+            sender=user,
+            sent=projection.sent_now(),
+            text=upload.text or "",
+        ),
+        text=upload.text or None,
+        attachment=AttachmentRef(
+            binary_id=binary_id,
+            content_type=prepared.content_type,
+            size=len(prepared.data),
+            sha1_base64=prepared.sha1_base64,
+            title=prepared.title,
+            duration_ms=prepared.duration_ms,
+        ),
+    )
+    return await _write(session, fhir, view, record, request, amends_id=None)
+
+
+async def _write(
+    session: AsyncSession,
+    fhir: FhirGateway,
+    view: ConversationView,
+    record: MessageRecord,
+    request: KeyedRequest | None,
+    *,
+    amends_id: int | None,
+) -> MessageRead:
+    """FHIR's conditional create, then the rows; a concurrent twin's answer if it won."""
     created = await fhir.create_if_none_exist(
         build_message(record), identifier=message_identifier(record.uuid)
     )
@@ -51,9 +141,9 @@ async def send_message(
     try:
         async with session.begin_nested():
             message = await project_message(
-                session, view.conversation, stored, sender=user, amends_id=data.amends_id
+                session, view.conversation, stored, sender=view.user, amends_id=amends_id
             )
-            answer = (await _reads(session, [(message, user.full_name)]))[0]
+            answer = (await _reads(session, [(message, view.user.full_name)]))[0]
             idempotency.remember(session, request, 201, answer.model_dump_json())
     except IntegrityError:
         if (earlier := await idempotency.earlier_answer(session, request)) is not None:
@@ -130,6 +220,7 @@ async def _reads(session: AsyncSession, rows: list[tuple[Message, str]]) -> list
             sender=PersonRead(id=message.sender_id, name=sender_name),
             type=message.type,
             text=message.body,
+            attachment=_attachment_read(message),
             amends_id=message.amends_id,
             amended_by_id=amendments.get(message.id),
             sent_at=message.created_at,
@@ -138,6 +229,18 @@ async def _reads(session: AsyncSession, rows: list[tuple[Message, str]]) -> list
         )
         for message, sender_name in rows
     ]
+
+
+def _attachment_read(message: Message) -> AttachmentRead | None:
+    if message.attachment_content_type is None:
+        return None
+    return AttachmentRead(
+        id=message.id,
+        content_type=message.attachment_content_type,
+        size=message.attachment_size or 0,
+        title=message.attachment_title,
+        duration_ms=message.attachment_duration_ms,
+    )
 
 
 async def mark_read(
@@ -158,6 +261,9 @@ async def mark_read(
             session, user_id=user.id, conversation_id=conversation_id, up_to=up_to, now=utc_now()
         )
         await repository.set_read_marker(session, conversation_id, user.id, up_to.created_at)
+        await events.publish(
+            session, "message.read", conversation_id, user_id=user.id, up_to_message_id=up_to.id
+        )
     unread = await repository.unread_counts(session, user.id, [conversation_id])
     return ReadResult(
         conversation_id=view.conversation.id, unread_count=unread.get(conversation_id, 0)

@@ -138,6 +138,13 @@ class Message(Base):
     redacted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     redacted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     redaction_reason: Mapped[str | None] = mapped_column(String(500))
+    # An image or voice note: its bytes are a FHIR Binary; these describe them.
+    attachment_binary_id: Mapped[str | None] = mapped_column(String(64))
+    attachment_content_type: Mapped[str | None] = mapped_column(String(100))
+    attachment_size: Mapped[int | None] = mapped_column(Integer)
+    attachment_sha1: Mapped[str | None] = mapped_column(String(40))
+    attachment_title: Mapped[str | None] = mapped_column(String(200))
+    attachment_duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 

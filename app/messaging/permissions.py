@@ -14,6 +14,7 @@ class ConversationFacts:
     is_participant: bool
     messaging_on: bool
     patient_messaging_on: bool
+    attachments_on: bool = False
 
 
 class WriteRefusal(Enum):

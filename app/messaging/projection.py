@@ -5,7 +5,13 @@ from uuid import UUID
 
 from app.auth.models import User
 from app.fhir.resources import ConversationHeader, MessageRecord, Party
-from app.messaging.models import Conversation, ConversationStatus, ParticipantRole
+from app.messaging.models import (
+    Conversation,
+    ConversationStatus,
+    Message,
+    MessageType,
+    ParticipantRole,
+)
 from app.messaging.records import ParticipantRow
 
 
@@ -69,3 +75,30 @@ def preview(text: str | None, limit: int = 140) -> str:
         return ""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def message_row(
+    record: MessageRecord, conversation_id: int, sender_id: int, amends_id: int | None
+) -> Message:
+    attachment = record.attachment
+    kind = MessageType.TEXT
+    if attachment is not None:
+        kind = (
+            MessageType.IMAGE if attachment.content_type.startswith("image/") else MessageType.VOICE
+        )
+    return Message(
+        uuid=record.uuid,
+        fhir_id=record.fhir_id,
+        conversation_id=conversation_id,
+        sender_id=sender_id,
+        type=kind,
+        body=record.text,
+        amends_id=amends_id,
+        attachment_binary_id=attachment.binary_id if attachment else None,
+        attachment_content_type=attachment.content_type if attachment else None,
+        attachment_size=attachment.size if attachment else None,
+        attachment_sha1=attachment.sha1_base64 if attachment else None,
+        attachment_title=attachment.title if attachment else None,
+        attachment_duration_ms=attachment.duration_ms if attachment else None,
+        created_at=record.sent,
+    )

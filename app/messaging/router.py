@@ -5,6 +5,7 @@ from fastapi import APIRouter, Header, Request, status
 from app.auth.dependencies import CurrentPrincipal
 from app.dependencies import FhirDep, SessionDep
 from app.messaging import idempotency, message_service, service
+from app.messaging.dependencies import SEND_REQUEST_BODY, MessageInput
 from app.messaging.models import ConversationStatus
 from app.messaging.schemas import (
     ConversationCreate,
@@ -97,21 +98,34 @@ async def messages(
     )
 
 
-@router.post("/{conversation_id}/messages", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{conversation_id}/messages",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={"requestBody": SEND_REQUEST_BODY},
+)
 async def send(
     conversation_id: int,
-    body: MessageCreate,
+    body: MessageInput,
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
     fhir: FhirDep,
     idempotency_key: IdempotencyKey = None,
 ) -> MessageRead:
-    """Send a message, or an amendment of one's own earlier message (`amends_id`)."""
+    """Send a message (JSON: text, or an amendment with `amends_id`), or an image or voice
+    note (multipart: `file`, optional `text`)."""
     keyed = idempotency.keyed(
-        idempotency_key, user_id=principal.user.id, method="POST", path=request.url.path, body=body
+        idempotency_key,
+        user_id=principal.user.id,
+        method="POST",
+        path=request.url.path,
+        body=body if isinstance(body, MessageCreate) else body.fingerprint(),
     )
-    return await message_service.send_message(
+    if isinstance(body, MessageCreate):
+        return await message_service.send_message(
+            session, fhir, principal.user, conversation_id, body, keyed
+        )
+    return await message_service.send_attachment(
         session, fhir, principal.user, conversation_id, body, keyed
     )
 

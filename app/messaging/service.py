@@ -22,11 +22,13 @@ from app.audit.service import AuditEntry
 from app.auth import service as users
 from app.auth.models import SystemPermission, User
 from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from app.events import service as events
 from app.fhir.errors import FhirConflictError
 from app.fhir.protocol import FhirGateway
 from app.fhir.resources import (
     ConversationHeader,
     MessageRecord,
+    Party,
     build_conversation_header,
     build_message,
     conversation_identifier,
@@ -34,6 +36,7 @@ from app.fhir.resources import (
     parse_conversation_header,
     parse_message,
 )
+from app.groups import service as groups
 from app.messaging import idempotency, permissions, projection, repository
 from app.messaging.idempotency import KeyedRequest
 from app.messaging.models import Conversation, ConversationStatus, Message, ParticipantRole
@@ -78,17 +81,16 @@ async def load_view(session: AsyncSession, user: User, conversation_id: int) -> 
     if conversation is None:
         raise NotFoundError("No such conversation.")
     organisation_ids = await repository.organisation_ids(session, conversation_id)
-    messaging = await organisations.organisations_with_feature(
-        session, organisation_ids, FeatureKey.MESSAGING
-    )
-    patient_messaging = await organisations.organisations_with_feature(
-        session, organisation_ids, FeatureKey.PATIENT_MESSAGING
-    )
+    features = await organisations.features_of(session, organisation_ids)
+    messaging = features[FeatureKey.MESSAGING]
+    patient_messaging = features[FeatureKey.PATIENT_MESSAGING]
+    attachments = features[FeatureKey.ATTACHMENTS]
     facts = ConversationFacts(
         status=conversation.status,
         is_participant=await repository.takes_part(session, conversation_id, user.id),
         messaging_on=bool(messaging),
         patient_messaging_on=bool(messaging & patient_messaging),
+        attachments_on=bool(messaging & attachments),
     )
     return ConversationView(conversation, user, actor, organisation_ids, facts)
 
@@ -290,16 +292,7 @@ async def project_message(
 ) -> Message:
     """The SQL side of a send: the row, the conversation's pointers, receipts, the audit row."""
     message = await repository.add_message(
-        session,
-        Message(
-            uuid=record.uuid,
-            fhir_id=record.fhir_id,
-            conversation_id=conversation.id,
-            sender_id=sender.id,
-            body=record.text,
-            amends_id=amends_id,
-            created_at=record.sent,
-        ),
+        session, projection.message_row(record, conversation.id, sender.id, amends_id)
     )
     await repository.record_new_message(
         session,
@@ -312,6 +305,9 @@ async def project_message(
     recipients = await repository.recipient_ids(session, conversation.id, sender_id=sender.id)
     await repository.add_receipts(
         session, message_id=message.id, conversation_id=conversation.id, user_ids=recipients
+    )
+    await events.publish(
+        session, "message.created", conversation.id, message_id=message.id, sender_id=sender.id
     )
     if audit_action is not None:
         audit.record(
@@ -452,6 +448,7 @@ async def change_status(
     )
     conversation.status = data.status
     conversation.updated_at = projection.sent_now()
+    await events.publish(session, "conversation.updated", conversation.id, status=data.status.value)
     audit.record(
         session,
         AuditEntry(
@@ -485,25 +482,37 @@ async def update_header(
 
 
 async def add_participant(
-    session: AsyncSession, fhir: FhirGateway, user: User, conversation_id: int, data: ParticipantAdd
+    session: AsyncSession,
+    fhir: FhirGateway,
+    user: User,
+    conversation_id: int,
+    data: ParticipantAdd,
 ) -> ConversationDetail:
+    """Add a user who may see the patient (the organisations they share with the patient
+    join the conversation), or a team group of one of the patient's organisations (its
+    members take part through the group, and stop when they leave it)."""
     view = await load_view(session, user, conversation_id)
     if permissions.is_patient(view.actor) or not view.facts.is_participant:
         raise ForbiddenError("Only staff taking part in the conversation add participants.")
-    if data.user_id is None:
-        raise InvalidInputError(
-            "Team groups are added as participants in a later release.", field=("body", "group_id")
-        )
-    person = (await _users_named(session, [data.user_id]))[0]
-    await _participant_for(session, person, view.conversation.patient_id, field="user_id")
-    if await repository.direct_participant(session, conversation_id, person.id) is None:
-        await _admit(
-            session,
-            fhir,
-            view,
-            person,
+    patient_id = view.conversation.patient_id
+    if data.group_id is not None:
+        patient_organisations = set(await organisations.patient_organisations(session, patient_id))
+        group = await groups.group_in_organisations(session, data.group_id, patient_organisations)
+        if group is None:
+            raise InvalidInputError(
+                "The group must belong to one of the patient's organisations.",
+                field=("body", "group_id"),
+            )
+        newcomer = Newcomer(Party(kind="group", id=group.id, display=group.name), set())
+    else:
+        person = (await _users_named(session, [int(data.user_id or 0)]))[0]
+        await _participant_for(session, person, patient_id, field="user_id")
+        newcomer = Newcomer(
+            projection.party_of_user(person),
+            await _shared_organisations(session, person, patient_id),
             ParticipantRole.PATIENT if person.fhir_patient_id else ParticipantRole.MEMBER,
         )
+    await _admit(session, fhir, view, newcomer)
     return await detail_of(session, await load_view(session, user, conversation_id))
 
 
@@ -514,47 +523,58 @@ async def join(
     view = await load_view(session, user, conversation_id)
     if permissions.is_patient(view.actor):
         raise ForbiddenError("Patients take part when they are added.")
-    if not await _shared_organisations(session, user, view.conversation.patient_id) & set(
-        view.organisation_ids
-    ):
+    shared = await _shared_organisations(session, user, view.conversation.patient_id)
+    if not shared & set(view.organisation_ids):
         raise ForbiddenError("Only staff of the conversation's organisations join it.")
-    if await repository.direct_participant(session, conversation_id, user.id) is None:
-        await _admit(session, fhir, view, user, ParticipantRole.MEMBER)
+    await _admit(session, fhir, view, Newcomer(projection.party_of_user(user), set()))
     return await detail_of(session, await load_view(session, user, conversation_id))
 
 
+@dataclass(frozen=True)
+class Newcomer:
+    party: Party
+    organisation_ids: set[int]
+    role: ParticipantRole = ParticipantRole.MEMBER
+
+
 async def _admit(
-    session: AsyncSession,
-    fhir: FhirGateway,
-    view: ConversationView,
-    person: User,
-    role: ParticipantRole,
+    session: AsyncSession, fhir: FhirGateway, view: ConversationView, newcomer: Newcomer
 ) -> None:
+    """FHIR's header first, then the rows; someone already taking part changes nothing."""
     conversation = view.conversation
-    new_organisations = await _shared_organisations(session, person, conversation.patient_id)
-    party = projection.party_of_user(person)
+    present = await repository.participant_keys(session, conversation.id)
+    if (newcomer.party.kind, newcomer.party.id) in present:
+        return
 
-    def with_person(header: ConversationHeader) -> ConversationHeader:
-        recipients = (
-            header.recipients if party in header.recipients else (*header.recipients, party)
-        )
-        organisations_now = tuple(sorted(set(header.organisation_ids) | new_organisations))
-        return dataclasses.replace(
-            header, recipients=recipients, organisation_ids=organisations_now
-        )
+    def with_newcomer(header: ConversationHeader) -> ConversationHeader:
+        recipients = header.recipients
+        if newcomer.party not in recipients:
+            recipients = (*recipients, newcomer.party)
+        joined = tuple(sorted(set(header.organisation_ids) | newcomer.organisation_ids))
+        return dataclasses.replace(header, recipients=recipients, organisation_ids=joined)
 
-    await update_header(fhir, conversation.fhir_id, with_person)
+    await update_header(fhir, conversation.fhir_id, with_newcomer)
+    is_group = newcomer.party.kind == "group"
     repository.add_participant(
-        session, conversation.id, role=role, joined_at=projection.sent_now(), user_id=person.id
+        session,
+        conversation.id,
+        role=newcomer.role,
+        joined_at=projection.sent_now(),
+        user_id=None if is_group else newcomer.party.id,
+        group_id=newcomer.party.id if is_group else None,
     )
-    await repository.add_organisations(session, conversation.id, new_organisations)
+    await repository.add_organisations(session, conversation.id, newcomer.organisation_ids)
+    await events.publish(
+        session, "conversation.updated", conversation.id, participants_changed=True
+    )
     audit.record(
         session,
         AuditEntry(
             action="conversations.add_participant",
             actor_id=view.user.id,
-            target_user_id=person.id,
+            target_user_id=None if is_group else newcomer.party.id,
             patient_id=conversation.patient_id,
             conversation_id=conversation.id,
+            details={"group_id": newcomer.party.id} if is_group else {},
         ),
     )

@@ -172,3 +172,10 @@ async def patient_organisations(session: AsyncSession, patient_id: str) -> list[
         PatientMembership.patient_id == patient_id
     )
     return list(await session.scalars(statement))
+
+
+async def features_of(session: AsyncSession, organisation_ids: list[int]) -> list[tuple[int, str]]:
+    statement = select(OrganisationFeature.organisation_id, OrganisationFeature.key).where(
+        OrganisationFeature.organisation_id.in_(organisation_ids)
+    )
+    return [(organisation_id, key) for organisation_id, key in await session.execute(statement)]

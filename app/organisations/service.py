@@ -247,6 +247,17 @@ async def organisations_with_feature(
     return await repository.organisations_with_feature(session, organisation_ids, key.value)
 
 
+async def features_of(
+    session: AsyncSession, organisation_ids: list[int]
+) -> dict[FeatureKey, set[int]]:
+    """For each feature, which of these organisations have it on."""
+    found: dict[FeatureKey, set[int]] = {key: set() for key in FeatureKey}
+    for organisation_id, key in await repository.features_of(session, organisation_ids):
+        if key in KNOWN_FEATURES:
+            found[FeatureKey(key)].add(organisation_id)
+    return found
+
+
 async def patient_organisations(session: AsyncSession, patient_id: str) -> list[int]:
     return await repository.patient_organisations(session, patient_id)
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+from fhir.resources.R4B.binary import Binary
 from fhir.resources.R4B.communication import Communication
 from fhir.resources.R4B.patient import Patient
 
@@ -266,7 +267,7 @@ async def test_amendment_and_attachment_messages_round_trip_through_the_server(
     binary_id = await fhir_gateway.create_binary(BinaryContent("audio/ogg", b"OggS-voice"))
     attachment = AttachmentRef(
         binary_id=binary_id, content_type="audio/ogg", size=10,
-        sha1_base64="2jmj7l5rSw0yVb/vlWAYkK/YBwk=", title="voice-note.ogg",
+        sha1_base64="2jmj7l5rSw0yVb/vlWAYkK/YBwk=", title="voice-note.ogg", duration_ms=4250,
     )  # fmt: skip
     amendment = message(header_id, patient_id, "50 mg, not 5 mg", amends_fhir_id=original.id)
     voice = message(header_id, patient_id, None, attachment=attachment)
@@ -276,3 +277,29 @@ async def test_amendment_and_attachment_messages_round_trip_through_the_server(
         parsed = parse_message(await fhir_gateway.read(Communication, str(created.id)))
         assert parsed == MessageRecord(**(record.__dict__ | {"fhir_id": created.id}))
     assert (await fhir_gateway.read(Communication, str(original.id))).meta.versionId == "1"  # type: ignore[union-attr]
+
+
+async def test_a_binary_put_under_our_own_id_is_safe_to_repeat(fhir_gateway: FhirGateway) -> None:
+    binary_id = f"parley-{uuid4().hex}"
+    data = os.urandom(4096)
+
+    await fhir_gateway.put_binary(binary_id, BinaryContent("image/png", data))
+    await fhir_gateway.put_binary(binary_id, BinaryContent("image/png", data))
+
+    assert (await fhir_gateway.read_binary(binary_id)).data == data
+    assert len(await fhir_gateway.history(Binary, binary_id)) == 1
+
+
+async def test_a_message_with_text_and_attachment_round_trips(fhir_gateway: FhirGateway) -> None:
+    patient_id = await create_patient(fhir_gateway)
+    header_id = await create_header(fhir_gateway, patient_id)
+    attachment = AttachmentRef(
+        binary_id="parley-x", content_type="image/png", size=3, sha1_base64="qZk+NkcGgWq6PiVxeFDCbJzQ2J0=",
+        title="scan.png",
+    )  # fmt: skip
+    record = message(header_id, patient_id, "See the scan", attachment=attachment)
+
+    created = await fhir_gateway.create(build_message(record))
+
+    parsed = parse_message(await fhir_gateway.read(Communication, str(created.id)))
+    assert parsed == MessageRecord(**(record.__dict__ | {"fhir_id": created.id}))

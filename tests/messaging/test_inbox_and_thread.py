@@ -10,8 +10,8 @@ from sqlalchemy import event, select
 from app.audit.models import AuditEvent
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
-from tests.messaging.conftest import Thread, send, start_conversation
 from tests.support.auth import Account
+from tests.support.conversations import Thread, send, start_conversation
 from tests.support.world import World, call, ok, staff_member
 
 

@@ -10,9 +10,9 @@ from app.db import create_engine, create_sessionmaker
 from app.fhir.models import FhirResource
 from app.main import create_app
 from app.messaging.models import Message
-from tests.messaging.conftest import Thread, send, start_conversation
 from tests.support.app import running_client
 from tests.support.auth import Account
+from tests.support.conversations import Thread, send, start_conversation
 from tests.support.world import World, call, ok
 
 

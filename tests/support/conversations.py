@@ -1,11 +1,12 @@
+"""Conversations for tests: start one, send into it."""
+
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.auth import Account
-from tests.support.world import World, build_world, call, ok
+from tests.support.world import World, call, ok
 
 
 @dataclass
@@ -23,18 +24,6 @@ async def start_conversation(
         await call(client, "POST", "/api/v1/conversations", creator, json=body)
     )
     return result
-
-
-@pytest.fixture
-async def world(client: httpx.AsyncClient, admin: Account) -> World:
-    return await build_world(client, admin)
-
-
-@pytest.fixture
-async def thread(client: httpx.AsyncClient, world: World) -> Thread:
-    """A conversation by clinician A about patient 1, who takes part."""
-    started = await start_conversation(client, world, world.clinician_a, include_patient=True)
-    return Thread(world, started["id"], f"/api/v1/conversations/{started['id']}")
 
 
 async def send(

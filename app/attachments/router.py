@@ -1,0 +1,28 @@
+from fastapi import APIRouter, Response
+
+from app.attachments import service
+from app.auth.dependencies import CurrentPrincipal
+from app.dependencies import FhirDep, SessionDep
+
+router = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
+
+
+@router.get(
+    "/{attachment_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The bytes"}},
+)
+async def download(
+    attachment_id: int, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
+) -> Response:
+    """The bytes of an image or voice note, for whoever may read its message."""
+    found = await service.download(session, fhir, principal.user, attachment_id)
+    return Response(
+        content=found.data,
+        media_type=found.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -1,0 +1,1 @@
+"""Live events: what changed, told to those who may see it (Server-Sent Events)."""

@@ -1,0 +1,56 @@
+"""Publishing live events: a row in the outbox, in the transaction of the change.
+
+Listeners learn of new rows without polling: PostgreSQL delivers a NOTIFY at
+commit to every app process; on SQLite (one process) the commit hook wakes the
+local bus.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from app.events.models import Event
+
+CHANNEL = "parley_events"
+KEEP_EVENTS = 10_000  # Last-Event-ID can resume across at least this many
+
+_local_listeners: list[Callable[[], None]] = []
+
+
+def on_local_commit(listener: Callable[[], None]) -> None:
+    _local_listeners.append(listener)
+
+
+def remove_local_listener(listener: Callable[[], None]) -> None:
+    if listener in _local_listeners:
+        _local_listeners.remove(listener)
+
+
+def _wake_local(_session: Session) -> None:
+    for listener in list(_local_listeners):
+        listener()
+
+
+async def publish(session: AsyncSession, kind: str, conversation_id: int, **payload: Any) -> None:
+    session.add(Event(type=kind, conversation_id=conversation_id, payload=payload))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text(f"SELECT pg_notify('{CHANNEL}', '')"))
+    if not event.contains(session.sync_session, "after_commit", _wake_local):
+        event.listen(session.sync_session, "after_commit", _wake_local, once=True)
+
+
+async def events_after(session: AsyncSession, last_id: int, *, limit: int = 1000) -> list[Event]:
+    statement = select(Event).where(Event.id > last_id).order_by(Event.id).limit(limit)
+    return list(await session.scalars(statement))
+
+
+async def latest_id(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.max(Event.id))) or 0)
+
+
+async def prune(session: AsyncSession) -> None:
+    newest = await latest_id(session)
+    await session.execute(delete(Event).where(Event.id <= newest - KEEP_EVENTS))

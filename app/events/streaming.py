@@ -1,0 +1,109 @@
+"""One caller's event stream: everything new that they may see, and nothing else.
+
+Each event is checked against the caller's right to see its conversation at
+that moment (cached for a couple of seconds), so removing someone from a
+group or revoking a grant stops their events too. The caller's session is
+checked again every half minute; a stream outlives neither a logout nor a
+deactivation by longer than that.
+"""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sse_starlette import ServerSentEvent
+
+from app.access import service as access
+from app.access.policy import Actor
+from app.auth import repository as auth_repository
+from app.auth.service import Principal
+from app.db import utc_now
+from app.events import service
+from app.events.bus import EventBus, LiveEvent
+from app.messaging.models import Conversation
+
+VISIBILITY_SECONDS = 2.0
+REAUTHORISE_SECONDS = 30.0
+
+
+@dataclass
+class Visibility:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    actor: Actor
+    _known: dict[int, tuple[float, bool]] = field(default_factory=dict)
+
+    async def may_see(self, conversation_id: int) -> bool:
+        now = time.monotonic()
+        known = self._known.get(conversation_id)
+        if known is not None and now - known[0] < VISIBILITY_SECONDS:
+            return known[1]
+        async with self.sessionmaker() as session:
+            found = await session.scalar(
+                select(Conversation.id).where(
+                    Conversation.id == conversation_id, access.visible_conversations(self.actor)
+                )
+            )
+        self._known[conversation_id] = (now, found is not None)
+        return found is not None
+
+
+async def still_signed_in(
+    sessionmaker: async_sessionmaker[AsyncSession], principal: Principal
+) -> bool:
+    async with sessionmaker() as session:
+        found = await auth_repository.load_principal(
+            session, user_id=principal.user.id, session_id=principal.session_id
+        )
+    if found is None:
+        return False
+    user, auth_session = found
+    return (
+        user.is_active
+        and user.token_version == principal.user.token_version
+        and auth_session.revoked_at is None
+        and auth_session.expires_at > utc_now()
+    )
+
+
+def to_sse(event: LiveEvent) -> ServerSentEvent:
+    data = {"conversation_id": event.conversation_id, **event.payload}
+    return ServerSentEvent(data=json.dumps(data), event=event.type, id=str(event.id))
+
+
+async def stream(
+    bus: EventBus,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    last_event_id: int | None,
+) -> AsyncIterator[ServerSentEvent]:
+    visibility = Visibility(sessionmaker, access.actor_of(principal.user))
+    sent: set[int] = set()
+    # Subscribe before reading the backlog, so nothing falls between the two.
+    async with bus.subscription() as queue:
+        if last_event_id is not None:
+            async with sessionmaker() as session:
+                backlog = await service.events_after(
+                    session, last_event_id, limit=service.KEEP_EVENTS
+                )
+            for row in backlog:
+                sent.add(row.id)
+                if await visibility.may_see(row.conversation_id):
+                    yield to_sse(LiveEvent.of(row))
+        while True:
+            try:
+                live = await asyncio.wait_for(queue.get(), REAUTHORISE_SECONDS)
+            except TimeoutError:
+                if not await still_signed_in(sessionmaker, principal):
+                    return
+                continue
+            if live is None:
+                return
+            if live.id in sent:
+                continue
+            sent.add(live.id)
+            if await visibility.may_see(live.conversation_id):
+                yield to_sse(live)

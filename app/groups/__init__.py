@@ -1,0 +1,1 @@
+"""Team groups: a team inbox within one organisation, taking part in conversations as one."""

@@ -1,0 +1,42 @@
+from fastapi import APIRouter, status
+
+from app.access.dependencies import ActorDep
+from app.dependencies import SessionDep
+from app.groups import service
+from app.groups.schemas import GroupCreate, GroupRead, GroupUpdate
+
+router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create(body: GroupCreate, actor: ActorDep, session: SessionDep) -> GroupRead:
+    """Create a team group in an organisation (admin, or staff who manage groups)."""
+    return await service.create(session, actor, body)
+
+
+@router.get("/{group_id}")
+async def read(group_id: int, actor: ActorDep, session: SessionDep) -> GroupRead:
+    """One group and its members (its organisation's staff, or admin)."""
+    return await service.read(session, actor, group_id)
+
+
+@router.patch("/{group_id}")
+async def update(
+    group_id: int, body: GroupUpdate, actor: ActorDep, session: SessionDep
+) -> GroupRead:
+    """Rename a group or change its description."""
+    return await service.update(session, actor, group_id, body)
+
+
+@router.put("/{group_id}/members/{user_id}")
+async def add_member(
+    group_id: int, user_id: int, actor: ActorDep, session: SessionDep
+) -> GroupRead:
+    """Add a member: a staff member of the group's organisation."""
+    return await service.add_member(session, actor, group_id, user_id)
+
+
+@router.delete("/{group_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_member(group_id: int, user_id: int, actor: ActorDep, session: SessionDep) -> None:
+    """Remove a member; they stop seeing the group's conversations at once."""
+    await service.remove_member(session, actor, group_id, user_id)

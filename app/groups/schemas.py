@@ -1,0 +1,38 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+class GroupCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    description: Description | None = None
+    organisation_id: int
+    member_ids: list[int] = Field(default_factory=list, max_length=200)
+
+
+class GroupUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    description: Description | None = None
+
+
+class MemberRead(BaseModel):
+    id: int
+    name: str
+
+
+class GroupRead(BaseModel):
+    id: int
+    organisation_id: int
+    name: str
+    description: str | None
+    members: list[MemberRead]
+    created_at: datetime
+    updated_at: datetime

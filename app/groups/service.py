@@ -1,0 +1,132 @@
+"""Team groups within an organisation; members must be its staff."""
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access import service as access
+from app.access.actions import Action
+from app.access.policy import Actor
+from app.audit import service as audit
+from app.audit.service import AuditEntry
+from app.db import utc_now
+from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.groups import repository
+from app.groups.schemas import GroupCreate, GroupRead, GroupUpdate, MemberRead
+from app.messaging.models import Group
+
+
+async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> GroupRead:
+    await access.authorize(session, actor, Action.GROUP_MANAGE, data.organisation_id)
+    await _check_members(session, data.organisation_id, data.member_ids)
+    if await repository.name_taken(session, data.organisation_id, data.name, except_id=0):
+        raise ConflictError("The organisation already has a group of that name.")
+    group = await repository.add(
+        session,
+        Group(organisation_id=data.organisation_id, name=data.name, description=data.description),
+    )
+    for user_id in sorted(set(data.member_ids)):
+        repository.add_member(session, group.id, user_id)
+    await session.flush()
+    _audit(session, actor, "groups.create", group)
+    return await read(session, actor, group.id)
+
+
+async def read(session: AsyncSession, actor: Actor, group_id: int) -> GroupRead:
+    group = await load(session, actor, group_id, Action.GROUP_READ)
+    members = await repository.members(session, group.id)
+    return GroupRead(
+        id=group.id,
+        organisation_id=group.organisation_id,
+        name=group.name,
+        description=group.description,
+        members=[MemberRead(id=user_id, name=name) for user_id, name in members],
+        created_at=group.created_at,
+        updated_at=group.updated_at,
+    )
+
+
+async def load(session: AsyncSession, actor: Actor, group_id: int, action: Action) -> Group:
+    """The group if the actor may do `action` to it; 404 for a group they may not see."""
+    group = await repository.get(session, group_id)
+    if group is None:
+        raise NotFoundError("No such group.")
+    try:
+        await access.authorize(session, actor, action, group.organisation_id)
+    except NotFoundError:
+        raise NotFoundError("No such group.") from None
+    return group
+
+
+async def update(
+    session: AsyncSession, actor: Actor, group_id: int, changes: GroupUpdate
+) -> GroupRead:
+    group = await load(session, actor, group_id, Action.GROUP_MANAGE)
+    if changes.name is not None:
+        if await repository.name_taken(
+            session, group.organisation_id, changes.name, except_id=group.id
+        ):
+            raise ConflictError("The organisation already has a group of that name.")
+        group.name = changes.name
+    if "description" in changes.model_fields_set:
+        group.description = changes.description
+    group.updated_at = utc_now()
+    await session.flush()
+    _audit(session, actor, "groups.update", group)
+    return await read(session, actor, group_id)
+
+
+async def add_member(session: AsyncSession, actor: Actor, group_id: int, user_id: int) -> GroupRead:
+    group = await load(session, actor, group_id, Action.GROUP_MANAGE)
+    await _check_members(session, group.organisation_id, [user_id], field=("path", "user_id"))
+    if not await repository.is_member(session, group.id, user_id):
+        repository.add_member(session, group.id, user_id)
+        await session.flush()
+        _audit(session, actor, "groups.add_member", group, target_user_id=user_id)
+    return await read(session, actor, group_id)
+
+
+async def remove_member(session: AsyncSession, actor: Actor, group_id: int, user_id: int) -> None:
+    """The member stops seeing the group's conversations at once."""
+    group = await load(session, actor, group_id, Action.GROUP_MANAGE)
+    if not await repository.remove_member(session, group.id, user_id):
+        raise NotFoundError("That user is not a member of this group.")
+    _audit(session, actor, "groups.remove_member", group, target_user_id=user_id)
+
+
+async def _check_members(
+    session: AsyncSession,
+    organisation_id: int,
+    user_ids: list[int],
+    field: tuple[str, str] = ("body", "member_ids"),
+) -> None:
+    strangers = set(user_ids) - await repository.staff_of(session, organisation_id, user_ids)
+    if strangers:
+        raise InvalidInputError(
+            f"Not staff of the group's organisation: {', '.join(map(str, sorted(strangers)))}.",
+            field=field,
+        )
+
+
+def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    group: Group,
+    *,
+    target_user_id: int | None = None,
+) -> None:
+    audit.record(
+        session,
+        AuditEntry(
+            action=action,
+            actor_id=actor.user_id,
+            target_user_id=target_user_id,
+            details={"group_id": group.id, "organisation_id": group.organisation_id},
+        ),
+    )
+
+
+async def group_in_organisations(
+    session: AsyncSession, group_id: int, organisation_ids: set[int]
+) -> Group | None:
+    group = await repository.get(session, group_id)
+    return group if group is not None and group.organisation_id in organisation_ids else None
