@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format lock clean hapi hapi-stop
+.PHONY: run test lint format lock clean hapi hapi-stop fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lint: $(VENV)/.installed-dev
 
 test: lint
 	$(BIN)/pytest
+
+# A longer fuzzing run of the whole OpenAPI document than the test suite's.
+fuzz: $(VENV)/.installed-dev
+	PARLEY_FUZZ_EXAMPLES=$${PARLEY_FUZZ_EXAMPLES:-100} $(BIN)/pytest tests/test_fuzz.py
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

@@ -76,6 +76,9 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes to serve with (share throttling through Redis).")
+    ] = 1,
 ) -> None:
     """Apply migrations, then serve the API."""
     settings = Settings()
@@ -83,7 +86,14 @@ def serve(
     if settings.environment == "production" and settings.uses_development_secret:
         raise fail("PARLEY_SECRET_KEY must be set to a secret of your own in production.")
     asyncio.run(_migrate(settings))
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, log_config=None)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+    )
 
 
 @cli.command("seed-demo")

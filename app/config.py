@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # Seconds between keep-alive comments on an event stream.
     events_ping_seconds: float = Field(default=15.0, gt=0)
+    # Largest JSON body accepted; uploads get the attachment limit instead.
+    json_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    json_max_depth: int = Field(default=32, ge=4)
+    # Origins allowed to call the API from a browser (CORS); none by default.
+    cors_origins: list[str] = Field(default_factory=list)
+    metrics_enabled: bool = False
+    # Project FHIR resources that have no SQL row yet, every so many seconds (0: never).
+    reconcile_seconds: float = Field(default=0, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -70,8 +70,9 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite:
         _create_sqlite_directory(database_url)
     connect_args: dict[str, Any] = {"timeout": 30} if is_sqlite else {}
+    pool = {} if is_sqlite else {"pool_size": 10, "max_overflow": 20}
     engine = create_async_engine(
-        database_url, echo=echo, pool_pre_ping=not is_sqlite, connect_args=connect_args
+        database_url, echo=echo, pool_pre_ping=not is_sqlite, connect_args=connect_args, **pool
     )
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
@@ -91,6 +92,19 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolE
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+async def end_reads(session: AsyncSession) -> None:
+    """Hand the connection back before waiting on something slow elsewhere (FHIR, or a side
+    transaction): a request never holds one connection while it waits for another, so a
+    busy pool cannot deadlock, and no transaction idles across a network call.
+
+    Only reads may have happened; the request's writes begin afresh afterwards.
+    """
+    if session.new or session.deleted or any(session.is_modified(item) for item in session.dirty):
+        raise RuntimeError("end_reads called with unsaved changes: that would commit half a change")
+    if session.in_transaction():
+        await session.commit()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

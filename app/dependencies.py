@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import get_session
@@ -20,6 +20,13 @@ def get_fhir(request: Request) -> FhirGateway:
     return gateway
 
 
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For the rare transaction of its own, outside the request's (see reserve_send_time)."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 FhirDep = Annotated[FhirGateway, Depends(get_fhir)]
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]

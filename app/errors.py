@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -87,6 +88,12 @@ class InvalidInputError(AppError):
     def __init__(self, detail: str, *, field: Sequence[str | int] | None = None) -> None:
         errors = [{"loc": list(field), "msg": detail}] if field else []
         super().__init__(detail, extensions={"errors": errors} if errors else None)
+
+
+class PayloadTooLargeError(AppError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    slug = "payload-too-large"
+    title = "Too large"
 
 
 class TooManyRequestsError(AppError):
@@ -176,8 +183,31 @@ async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("database unavailable: %s", type(exc).__name__)
+    return problem_response(
+        status=HTTPStatus.SERVICE_UNAVAILABLE,
+        slug="database-unavailable",
+        title="The database is unavailable",
+        detail="Nothing was saved. Try again shortly (with the same Idempotency-Key).",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _database_conflict(_request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("integrity conflict: %s", type(exc).__name__)
+    return problem_response(
+        status=HTTPStatus.CONFLICT,
+        slug="conflict",
+        title="Conflict",
+        detail="The change conflicts with another one made at the same time; nothing was saved.",
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(IntegrityError, _database_conflict)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -51,8 +51,14 @@ def configure_logging(*, level: str = "INFO", log_format: LogFormat = "json") ->
                 # Our access log replaces uvicorn's, which is neither JSON nor timed.
                 "uvicorn.access": {"handlers": [], "propagate": False},
                 "uvicorn.error": {"level": level},
+                # These log request parameters or bodies (resource JSON, message text)
+                # at DEBUG: never let them, whatever the level asked for.
                 "httpx": {"level": "WARNING"},
                 "httpcore": {"level": "WARNING"},
+                "aiosqlite": {"level": "WARNING"},
+                "psycopg": {"level": "WARNING"},
+                "sqlalchemy.engine": {"level": "WARNING"},
+                "multipart": {"level": "WARNING"},
             },
         }
     )

@@ -1,17 +1,22 @@
 """The ASGI application: `create_app()` wires settings, middleware, routers and lifespan."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.attachments.router import router as attachments_router
+from app.audit.router import router as audit_router
 from app.auth.passwords import password_hasher
 from app.auth.router import public_router as auth_public_router
 from app.auth.router import router as auth_router
 from app.auth.throttle import LoginThrottle, create_storage
+from app.body_limits import BodyLimitMiddleware
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
@@ -22,16 +27,24 @@ from app.groups.router import router as groups_router
 from app.health.router import router as health_router
 from app.messaging.router import router as conversations_router
 from app.messaging.schemas import MessageCreate
+from app.metrics import Metrics
+from app.metrics_router import router as metrics_router
 from app.openapi import install_openapi
 from app.organisations.router import router as organisations_router
 from app.patients.router import router as patients_router
+from app.reconciler import reconcile_forever
 from app.request_log import AccessLogMiddleware
+from app.security_headers import SecurityHeadersMiddleware
 from app.users.router import router as users_router
+
+# Room for a multipart envelope around an attachment of the largest size allowed.
+MULTIPART_ALLOWANCE = 1024 * 1024
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    metrics: Metrics = app.state.metrics
     engine = create_engine(settings.database_url, echo=settings.database_echo)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
@@ -42,18 +55,35 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sessionmaker=app.state.sessionmaker,
         connect_timeout=settings.fhir_connect_timeout_seconds,
         read_timeout=settings.fhir_read_timeout_seconds,
+        on_call=metrics.observe_fhir_call,
     )
     app.state.events = EventBus(app.state.sessionmaker, settings.database_url)
+    metrics.count_streams(lambda: app.state.events.subscriber_count)
     await app.state.events.start()
+    reconciler = None
+    if settings.reconcile_seconds:
+        reconciler = asyncio.create_task(
+            reconcile_forever(
+                app.state.sessionmaker,
+                app.state.fhir,
+                metrics,
+                interval_seconds=settings.reconcile_seconds,
+            )
+        )
     try:
         yield
     finally:
+        if reconciler is not None:
+            reconciler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reconciler
         await app.state.events.stop()
         await app.state.fhir.aclose()
         await engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     app = FastAPI(
         title="Parley",
         summary="FHIR-backed clinical messaging",
@@ -61,20 +91,47 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         redoc_url=None,
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings
+    app.state.metrics = Metrics()
     install_error_handlers(app)
     install_openapi(app, extra_models=(MessageCreate,))
-    app.add_middleware(AccessLogMiddleware)
-    # Added last, so it runs first: every log line below it carries the request id.
-    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
-    app.include_router(health_router)
-    app.include_router(auth_public_router)
-    app.include_router(auth_router)
-    app.include_router(users_router)
-    app.include_router(organisations_router)
-    app.include_router(patients_router)
-    app.include_router(conversations_router)
-    app.include_router(groups_router)
-    app.include_router(events_router)
-    app.include_router(attachments_router)
+    _install_middleware(app, settings)
+    for router in (
+        health_router,
+        auth_public_router,
+        auth_router,
+        users_router,
+        organisations_router,
+        patients_router,
+        conversations_router,
+        groups_router,
+        events_router,
+        attachments_router,
+        audit_router,
+    ):
+        app.include_router(router)
+    if settings.metrics_enabled:
+        app.include_router(metrics_router)
     return app
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    # Each one added wraps the ones before it: the last added runs first.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        json_max_bytes=settings.json_max_bytes,
+        upload_max_bytes=settings.attachment_max_bytes + MULTIPART_ALLOWANCE,
+        max_depth=settings.json_max_depth,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    # Every log line below this one carries the request id.
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")

@@ -33,16 +33,21 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_and_record_status)
         finally:
+            seconds = time.perf_counter() - started
+            route = route_template(scope)
             logger.info(
                 "request",
                 extra={
                     "method": scope["method"],
-                    "route": route_template(scope),
+                    "route": route,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                     "user_id": scope.get("state", {}).get("user_id"),
                 },
             )
+            metrics = getattr(getattr(scope.get("app"), "state", None), "metrics", None)
+            if metrics is not None:
+                metrics.requests.labels(scope["method"], route, str(status)).observe(seconds)
 
 
 def route_template(scope: Scope) -> str:

@@ -10,49 +10,19 @@ import argparse
 import asyncio
 import json
 import time
-from typing import Any
 
 import httpx
 
+from bench.client import PASSWORD, api, login, organisation, staff
 from bench.measure import Figures, Sample, summarise, write_report
 from bench.server import run_command, served
-
-PASSWORD = "a benchmark passphrase"
-
-
-async def api(client: httpx.AsyncClient, method: str, url: str, token: str, **kwargs: Any) -> Any:
-    response = await client.request(
-        method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
-    )
-    response.raise_for_status()
-    return response.json() if response.content else None
-
-
-async def login(client: httpx.AsyncClient, username: str) -> str:
-    response = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
 
 
 async def make_readers(
     client: httpx.AsyncClient, root: str, organisation_id: int, count: int
 ) -> list[str]:
     async def one(number: int) -> str:
-        user = await api(
-            client, "POST", "/api/v1/users", root,
-            json={"username": f"reader_{number}", "email": f"reader{number}@example.org",
-                  "full_name": f"Reader {number}", "password": PASSWORD,
-                  "system_permissions": "staff", "base_profession": "nurse"},
-        )  # fmt: skip
-        await api(
-            client,
-            "PUT",
-            f"/api/v1/organisations/{organisation_id}/staff/{user['id']}",
-            root,
-            json={},
-        )
+        await staff(client, root, organisation_id, f"reader_{number}", "nurse")
         return await login(client, f"reader_{number}")
 
     tokens: list[str] = []
@@ -89,44 +59,20 @@ async def benchmark(database_url: str | None, clients: int, messages: int) -> Fi
         )  # fmt: skip
         async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
             root = await login(client, "bench_admin")
-            organisation = await api(
-                client,
-                "POST",
-                "/api/v1/organisations",
-                root,
-                json={"name": "Bench", "type": "clinic"},
-            )
-            await api(
-                client,
-                "PUT",
-                f"/api/v1/organisations/{organisation['id']}/features/messaging",
-                root,
-            )
-            sender_user = await api(
-                client, "POST", "/api/v1/users", root,
-                json={"username": "sender", "email": "sender@example.org", "full_name": "Sender",
-                      "password": PASSWORD, "system_permissions": "staff",
-                      "base_profession": "consultant"},
-            )  # fmt: skip
-            await api(
-                client,
-                "PUT",
-                f"/api/v1/organisations/{organisation['id']}/staff/{sender_user['id']}",
-                root,
-                json={},
-            )
+            organisation_id = await organisation(client, root, "messaging")
+            await staff(client, root, organisation_id, "sender", "consultant")
             sender = await login(client, "sender")
             patient = await api(
                 client, "POST", "/api/v1/patients", sender,
                 json={"given_name": "Bench", "family_name": "Patient",
-                      "organisation_id": organisation["id"]},
+                      "organisation_id": organisation_id},
             )  # fmt: skip
             conversation = await api(
                 client, "POST", "/api/v1/conversations", sender,
                 json={"patient_id": patient["id"], "message": {"text": "Start"}},
             )  # fmt: skip
             print(f"making {clients} readers ...", flush=True)
-            tokens = await make_readers(client, root, organisation["id"], clients)
+            tokens = await make_readers(client, root, organisation_id, clients)
             arrivals: dict[int, list[float]] = {}
             readiness = [asyncio.Event() for _ in tokens]
             listeners = [

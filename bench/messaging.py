@@ -29,61 +29,20 @@ from app.messaging.models import (
     MessageReceipt,
     ParticipantRole,
 )
+from bench.client import PASSWORD, api, login, organisation, patient_with_login, staff
 from bench.measure import Figures, Sample, run_timed, summarise, write_report
 from bench.server import run_command, served
 
-PASSWORD = "a benchmark passphrase"
 CHUNK = 5_000
-
-
-async def api(client: httpx.AsyncClient, method: str, url: str, token: str, **kwargs: Any) -> Any:
-    response = await client.request(
-        method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs
-    )
-    response.raise_for_status()
-    return response.json() if response.content else None
-
-
-async def login(client: httpx.AsyncClient, username: str) -> str:
-    response = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": PASSWORD}
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
 
 
 async def build_world(client: httpx.AsyncClient) -> dict[str, Any]:
     """An organisation with messaging on, a clinician, a patient with a portal login, one
     conversation made through the API (so it exists in FHIR too)."""
     root = await login(client, "bench_admin")
-    organisation = await api(
-        client, "POST", "/api/v1/organisations", root, json={"name": "Bench", "type": "clinic"}
-    )
-    for key in ("messaging", "patient_messaging"):
-        await api(client, "PUT", f"/api/v1/organisations/{organisation['id']}/features/{key}", root)
-    clinician = await api(
-        client, "POST", "/api/v1/users", root,
-        json={"username": "bench_doc", "email": "doc@example.org", "full_name": "Bench Doctor",
-              "password": PASSWORD, "system_permissions": "staff", "base_profession": "consultant"},
-    )  # fmt: skip
-    await api(
-        client,
-        "PUT",
-        f"/api/v1/organisations/{organisation['id']}/staff/{clinician['id']}",
-        root,
-        json={},
-    )
-    patient = await api(
-        client, "POST", "/api/v1/patients", root,
-        json={"given_name": "Bench", "family_name": "Patient",
-              "organisation_id": organisation["id"]},
-    )  # fmt: skip
-    portal = await api(
-        client, "POST", "/api/v1/users", root,
-        json={"username": "bench_pat", "email": "pat@example.org", "full_name": "Bench Patient",
-              "password": PASSWORD, "system_permissions": "patient", "base_profession": "patient",
-              "fhir_patient_id": patient["id"]},
-    )  # fmt: skip
+    organisation_id = await organisation(client, root, "messaging", "patient_messaging")
+    clinician = await staff(client, root, organisation_id, "bench_doc", "consultant")
+    patient, portal = await patient_with_login(client, root, organisation_id, "bench_pat")
     doctor = await login(client, "bench_doc")
     conversation = await api(
         client, "POST", "/api/v1/conversations", doctor,

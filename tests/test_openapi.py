@@ -59,6 +59,7 @@ AUTHENTICATED = {
     ("patch", "/api/v1/groups/{group_id}"),
     ("put", "/api/v1/groups/{group_id}/members/{user_id}"),
     ("delete", "/api/v1/groups/{group_id}/members/{user_id}"),
+    ("get", "/api/v1/audit"),
 }
 
 

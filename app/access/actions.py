@@ -29,6 +29,7 @@ class Action(StrEnum):
     ORGANISATION_MANAGE_FEATURES = "organisation.manage_features"
     GROUP_READ = "group.read"
     GROUP_MANAGE = "group.manage"
+    AUDIT_READ = "audit.read"
     PATIENT_CREATE = "patient.create"
     PATIENT_READ = "patient.read"
     PATIENT_MANAGE = "patient.manage"
@@ -85,6 +86,7 @@ RULES: dict[Action, Rule] = {
     Action.GROUP_MANAGE: Rule(
         Target.ORGANISATION, (Grant(ADMIN), Grant(STAFF, "manage_groups", Relation.MEMBER))
     ),
+    Action.AUDIT_READ: Rule(Target.NONE, (Grant(ADMIN),)),
     Action.PATIENT_CREATE: Rule(
         Target.ORGANISATION,
         (Grant(ADMIN), Grant(STAFF, "register_patients", Relation.MEMBER)),

@@ -11,6 +11,7 @@ from app.access.policy import Actor, Decision, Facts, decide
 from app.access.repository import PatientIdColumn
 from app.auth.models import SystemPermission, User
 from app.errors import ForbiddenError, NotFoundError
+from app.ids import in_int32
 
 
 def actor_of(user: User) -> Actor:
@@ -70,6 +71,8 @@ async def _organisation_facts(session: AsyncSession, actor: Actor, target: str |
     try:
         organisation_id = int(target)
     except ValueError:
+        return Facts(exists=False)
+    if not in_int32(organisation_id):
         return Facts(exists=False)
     exists, member = await repository.organisation_relations(
         session,

@@ -3,6 +3,7 @@ from fastapi import APIRouter, Response
 from app.attachments import service
 from app.auth.dependencies import CurrentPrincipal
 from app.dependencies import FhirDep, SessionDep
+from app.ids import BigPathId
 
 router = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
 
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/api/v1/attachments", tags=["attachments"])
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The bytes"}},
 )
 async def download(
-    attachment_id: int, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
+    attachment_id: BigPathId, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
 ) -> Response:
     """The bytes of an image or voice note, for whoever may read its message."""
     found = await service.download(session, fhir, principal.user, attachment_id)

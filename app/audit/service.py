@@ -2,11 +2,15 @@
 record are kept or lost together."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import repository
 from app.audit.models import AuditEvent
+from app.audit.schemas import AuditEventRead
+from app.pagination import Page, decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -33,4 +37,24 @@ def record(session: AsyncSession, entry: AuditEntry) -> None:
             client_address=entry.client_address,
             details=entry.details,
         )
+    )
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    patient_id: str | None,
+    user_id: int | None,
+    since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[AuditEventRead]:
+    before_id = int(decode_cursor(cursor, length=1)[0]) if cursor else None
+    rows = await repository.page(
+        session, patient_id=patient_id, user_id=user_id, since=since, before_id=before_id,
+        limit=limit + 1,
+    )  # fmt: skip
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return Page(
+        items=[AuditEventRead.model_validate(row) for row in rows[:limit]], next_cursor=next_cursor
     )

@@ -13,6 +13,7 @@ from app.auth.schemas import (
     TotpEnable,
     TotpSetupRead,
 )
+from app.ids import BigPathId
 
 public_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -79,6 +80,8 @@ async def sessions(principal: CurrentPrincipal, ctx: AuthContextDep) -> list[Ses
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def end_session(session_id: int, principal: CurrentPrincipal, ctx: AuthContextDep) -> None:
+async def end_session(
+    session_id: BigPathId, principal: CurrentPrincipal, ctx: AuthContextDep
+) -> None:
     """End one of the caller's sessions."""
     await service.end_session(ctx, principal, session_id)

@@ -1,7 +1,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.fhir.embedded import EmbeddedFhirGateway
-from app.fhir.http_gateway import HttpFhirGateway
+from app.fhir.http_gateway import CallObserver, HttpFhirGateway
 from app.fhir.protocol import FhirGateway
 
 EMBEDDED = "embedded"
@@ -13,10 +13,11 @@ def create_gateway(
     sessionmaker: async_sessionmaker[AsyncSession],
     connect_timeout: float,
     read_timeout: float,
+    on_call: CallObserver | None = None,
 ) -> FhirGateway:
     """The embedded store for `embedded`, else an HTTP client of the server at `fhir_url`."""
     if fhir_url == EMBEDDED:
         return EmbeddedFhirGateway(sessionmaker)
     return HttpFhirGateway.connect(
-        fhir_url, connect_timeout=connect_timeout, read_timeout=read_timeout
+        fhir_url, connect_timeout=connect_timeout, read_timeout=read_timeout, on_call=on_call
     )

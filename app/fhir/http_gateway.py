@@ -8,7 +8,7 @@ failure into a typed `FhirError`. It never logs resource content.
 import base64
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +47,10 @@ TRANSIENT_ERRORS = (
 )
 
 
+# Told of every call: method, resource type, outcome (status or error), seconds.
+CallObserver = Callable[[str, str, str, float], None]
+
+
 class _TransientFailure(Exception):
     """Internal: worth one more attempt, if the call may be repeated."""
 
@@ -56,9 +60,16 @@ class _TransientFailure(Exception):
 
 
 class HttpFhirGateway:
-    def __init__(self, client: httpx.AsyncClient, *, retry_attempts: int = RETRY_ATTEMPTS) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        retry_attempts: int = RETRY_ATTEMPTS,
+        on_call: CallObserver | None = None,
+    ) -> None:
         self._client = client
         self._retry_attempts = retry_attempts
+        self._on_call = on_call
         self._origin = _origin(str(client.base_url))
 
     @classmethod
@@ -69,6 +80,7 @@ class HttpFhirGateway:
         connect_timeout: float,
         read_timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_call: CallObserver | None = None,
     ) -> "HttpFhirGateway":
         client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
@@ -77,7 +89,7 @@ class HttpFhirGateway:
             headers={"Accept": FHIR_JSON},
             transport=transport,
         )
-        return cls(client)
+        return cls(client, on_call=on_call)
 
     async def create(self, resource: R) -> R:
         response = await self._send(
@@ -159,6 +171,13 @@ class HttpFhirGateway:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    def _observe(self, method: str, url: str, outcome: int | str, started: float) -> None:
+        seconds = time.perf_counter() - started
+        resource_type = _resource_type_of(url)
+        _log_call(method, resource_type, str(outcome), seconds)
+        if self._on_call is not None:
+            self._on_call(method, resource_type, str(outcome), seconds)
+
     async def _follow_pages(self, model: type[R], response: httpx.Response) -> AsyncIterator[R]:
         while True:
             bundle = _json_object(response, expected_type="Bundle")
@@ -233,17 +252,17 @@ class HttpFhirGateway:
                 headers=headers,
             )
         except TRANSIENT_ERRORS as error:
-            _log_call(method, url, type(error).__name__, started)
+            self._observe(method, url, type(error).__name__, started)
             raise _TransientFailure(
                 f"The FHIR server cannot be reached ({type(error).__name__})."
             ) from error
         except httpx.TimeoutException as error:
-            _log_call(method, url, type(error).__name__, started)
+            self._observe(method, url, type(error).__name__, started)
             raise FhirUnavailableError("The FHIR server did not answer in time.") from error
         except httpx.HTTPError as error:
-            _log_call(method, url, type(error).__name__, started)
+            self._observe(method, url, type(error).__name__, started)
             raise FhirUnavailableError(f"The FHIR call failed ({type(error).__name__}).") from error
-        _log_call(method, url, response.status_code, started)
+        self._observe(method, url, response.status_code, started)
         if response.status_code in transient_statuses:
             raise _TransientFailure(
                 f"The FHIR server is unavailable (HTTP {response.status_code})."
@@ -321,14 +340,14 @@ def _issue_codes(response: httpx.Response) -> str:
     return f"; issues: {', '.join(codes)}" if codes else ""
 
 
-def _log_call(method: str, url: str, outcome: int | str, started: float) -> None:
+def _log_call(method: str, resource_type: str, outcome: str, seconds: float) -> None:
     logger.debug(
         "fhir call",
         extra={
             "method": method,
-            "resource_type": _resource_type_of(url),
+            "resource_type": resource_type,
             "outcome": outcome,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "duration_ms": round(seconds * 1000, 2),
         },
     )
 

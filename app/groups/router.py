@@ -4,6 +4,7 @@ from app.access.dependencies import ActorDep
 from app.dependencies import SessionDep
 from app.groups import service
 from app.groups.schemas import GroupCreate, GroupRead, GroupUpdate
+from app.ids import PathId
 
 router = APIRouter(prefix="/api/v1/groups", tags=["groups"])
 
@@ -15,14 +16,14 @@ async def create(body: GroupCreate, actor: ActorDep, session: SessionDep) -> Gro
 
 
 @router.get("/{group_id}")
-async def read(group_id: int, actor: ActorDep, session: SessionDep) -> GroupRead:
+async def read(group_id: PathId, actor: ActorDep, session: SessionDep) -> GroupRead:
     """One group and its members (its organisation's staff, or admin)."""
     return await service.read(session, actor, group_id)
 
 
 @router.patch("/{group_id}")
 async def update(
-    group_id: int, body: GroupUpdate, actor: ActorDep, session: SessionDep
+    group_id: PathId, body: GroupUpdate, actor: ActorDep, session: SessionDep
 ) -> GroupRead:
     """Rename a group or change its description."""
     return await service.update(session, actor, group_id, body)
@@ -30,13 +31,15 @@ async def update(
 
 @router.put("/{group_id}/members/{user_id}")
 async def add_member(
-    group_id: int, user_id: int, actor: ActorDep, session: SessionDep
+    group_id: PathId, user_id: PathId, actor: ActorDep, session: SessionDep
 ) -> GroupRead:
     """Add a member: a staff member of the group's organisation."""
     return await service.add_member(session, actor, group_id, user_id)
 
 
 @router.delete("/{group_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_member(group_id: int, user_id: int, actor: ActorDep, session: SessionDep) -> None:
+async def remove_member(
+    group_id: PathId, user_id: PathId, actor: ActorDep, session: SessionDep
+) -> None:
     """Remove a member; they stop seeing the group's conversations at once."""
     await service.remove_member(session, actor, group_id, user_id)

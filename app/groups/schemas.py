@@ -3,6 +3,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.ids import RowId
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 
@@ -12,8 +14,8 @@ class GroupCreate(BaseModel):
 
     name: Name
     description: Description | None = None
-    organisation_id: int
-    member_ids: list[int] = Field(default_factory=list, max_length=200)
+    organisation_id: RowId
+    member_ids: list[RowId] = Field(default_factory=list, max_length=200)
 
 
 class GroupUpdate(BaseModel):

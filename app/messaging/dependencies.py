@@ -9,17 +9,11 @@ from starlette.datastructures import UploadFile
 
 from app.auth.dependencies import CurrentPrincipal
 from app.dependencies import SettingsDep
-from app.errors import AppError, InvalidInputError
+from app.errors import InvalidInputError, PayloadTooLargeError
 from app.messaging.message_service import Upload
 from app.messaging.schemas import MAX_TEXT, MessageCreate
 
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-class PayloadTooLargeError(AppError):
-    status = 413
-    slug = "payload-too-large"
-    title = "Too large"
 
 
 async def message_input(

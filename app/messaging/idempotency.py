@@ -2,8 +2,10 @@
 
 A key belongs to the user who sent it. Its record holds the request (method,
 path, a hash of the body) and the answer. The resource identifiers a keyed
-request creates are derived from the key, so a retry after a failure between
-the FHIR write and the SQL write finds the FHIR resource it already made.
+request creates are derived from the key (with the user, and the conversation
+or patient it is about), so a retry after a failure between the FHIR write and
+the SQL write finds the FHIR resource it already made. Callers still check that
+what they found is theirs: FHIR may outlive this database.
 """
 
 import hashlib

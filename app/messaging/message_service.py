@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.attachments.preparation import prepare
 from app.audit import service as audit
 from app.audit.service import AuditEntry
 from app.auth.models import User
-from app.db import utc_now
+from app.db import end_reads, utc_now
 from app.errors import ConflictError, ForbiddenError, InvalidInputError
 from app.events import service as events
 from app.fhir.protocol import BinaryContent, FhirGateway
@@ -34,13 +34,20 @@ from app.messaging.schemas import (
     ReadMarker,
     ReadResult,
 )
-from app.messaging.service import ConversationView, load_view, project_message, raise_for
+from app.messaging.service import (
+    ConversationView,
+    load_view,
+    project_message,
+    raise_for,
+    reserve_send_time,
+)
 from app.organisations.service import FeatureDisabledError
 from app.pagination import Page, decode_cursor, encode_cursor
 
 
 async def send_message(
     session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     fhir: FhirGateway,
     user: User,
     conversation_id: int,
@@ -53,12 +60,13 @@ async def send_message(
     if refusal := permissions.write_refusal(view.actor, view.facts):
         raise_for(refusal)
     amended = await _amendable(session, view, data.amends_id)
+    await end_reads(session)
     record = projection.text_message(
-        uuid=idempotency.uuid_for(request, "message"),
+        uuid=idempotency.uuid_for(request, f"message in {view.conversation.uuid}"),
         header_fhir_id=view.conversation.fhir_id,
         patient_id=view.conversation.patient_id,
         sender=user,
-        sent=projection.sent_now(),
+        sent=await reserve_send_time(sessionmaker, conversation_id),
         text=data.text,
         amends_fhir_id=amended.fhir_id if amended else None,
     )
@@ -82,6 +90,7 @@ class Upload:
 
 async def send_attachment(
     session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     fhir: FhirGateway,
     user: User,
     conversation_id: int,
@@ -98,8 +107,9 @@ async def send_attachment(
     if not view.facts.attachments_on:
         raise FeatureDisabledError("Attachments are off for this conversation's organisation.")
     prepared = prepare(upload.data, declared_type=upload.declared_type, filename=upload.filename)
-    message_uuid = idempotency.uuid_for(request, "message")
+    message_uuid = idempotency.uuid_for(request, f"message in {view.conversation.uuid}")
     binary_id = f"parley-{message_uuid.hex}"
+    await end_reads(session)
     await fhir.put_binary(binary_id, BinaryContent(prepared.content_type, prepared.data))
     record = dataclasses.replace(
         projection.text_message(
@@ -107,7 +117,7 @@ async def send_attachment(
             header_fhir_id=view.conversation.fhir_id,
             patient_id=view.conversation.patient_id,
             sender=user,
-            sent=projection.sent_now(),
+            sent=await reserve_send_time(sessionmaker, conversation_id),
             text=upload.text or "",
         ),
         text=upload.text or None,
@@ -138,6 +148,11 @@ async def _write(
     )
     # A retry finds the resource its first attempt made: FHIR's copy is the truth.
     stored = parse_message(created.resource)
+    if (stored.header_fhir_id, stored.sender.id) != (view.conversation.fhir_id, view.user.id):
+        raise InvalidInputError(
+            "This Idempotency-Key was already used for another message.",
+            field=("header", "Idempotency-Key"),
+        )
     try:
         async with session.begin_nested():
             message = await project_message(
@@ -146,9 +161,14 @@ async def _write(
             answer = (await _reads(session, [(message, view.user.full_name)]))[0]
             idempotency.remember(session, request, 201, answer.model_dump_json())
     except IntegrityError:
+        # Someone projected this very message first: a concurrent retry, or the reconciler.
         if (earlier := await idempotency.earlier_answer(session, request)) is not None:
             return MessageRead.model_validate_json(earlier)
-        raise ConflictError("The same message is being sent by another request.") from None
+        existing = await repository.message_by_uuid(session, stored.uuid)
+        if existing is None:
+            raise ConflictError("The same message is being sent by another request.") from None
+        answer = (await _reads(session, [(existing, view.user.full_name)]))[0]
+        idempotency.remember(session, request, 201, answer.model_dump_json())
     return answer
 
 

@@ -5,6 +5,7 @@ from enum import StrEnum
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -71,6 +72,9 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     last_message_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # The send time last handed out (epoch ms): each send takes a later one, so a
+    # conversation's messages have one order, the same in SQL and in FHIR.
+    last_sent_ms: Mapped[int | None] = mapped_column(BigInteger)
     # The newest message, kept beside last_message_at so the inbox needs no per-row lookup.
     last_message_id: Mapped[int | None] = mapped_column(
         BigIntId, ForeignKey("messages.id", use_alter=True, name="fk_conversations_last_message_id")

@@ -146,6 +146,7 @@ async def record_new_message(
     """Move the conversation's newest-message pointer forward (never back) and wake a
     `new` conversation on a reply, in one statement: concurrent sends cannot lose an update."""
     newer = Conversation.last_message_at <= sent_at
+    sent_ms = int(sent_at.timestamp() * 1000)
     reply = and_(
         Conversation.status == ConversationStatus.NEW,
         or_(Conversation.created_by_id.is_(None), Conversation.created_by_id != sender_id),
@@ -160,6 +161,9 @@ async def record_new_message(
                 (Conversation.updated_at < sent_at, sent_at), else_=Conversation.updated_at
             ),
             status=case((reply, ConversationStatus.ACTIVE.value), else_=Conversation.status),
+            last_sent_ms=case(
+                (Conversation.last_sent_ms >= sent_ms, Conversation.last_sent_ms), else_=sent_ms
+            ),
         )
         .execution_options(synchronize_session=False)
     )
@@ -452,3 +456,23 @@ async def message_exists(session: AsyncSession, uuid: UUID) -> bool:
 
 async def message_id_by_fhir_id(session: AsyncSession, fhir_id: str) -> int | None:
     return await session.scalar(select(Message.id).where(Message.fhir_id == fhir_id))
+
+
+async def reserve_send_ms(session: AsyncSession, conversation_id: int, now_ms: int) -> int | None:
+    """Hand out the conversation's next send time: now, or one millisecond after the last."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(
+            last_sent_ms=case(
+                (Conversation.last_sent_ms >= now_ms, Conversation.last_sent_ms + 1), else_=now_ms
+            )
+        )
+        .returning(Conversation.last_sent_ms)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none()
+
+
+async def message_by_uuid(session: AsyncSession, uuid: UUID) -> Message | None:
+    return await session.scalar(select(Message).where(Message.uuid == uuid))

@@ -1,9 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Header, Query, Request, status
 
 from app.auth.dependencies import CurrentPrincipal
-from app.dependencies import FhirDep, SessionDep
+from app.dependencies import FhirDep, SessionDep, SessionmakerDep
+from app.ids import PathId
 from app.messaging import idempotency, message_service, service
 from app.messaging.dependencies import SEND_REQUEST_BODY, MessageInput
 from app.messaging.models import ConversationStatus
@@ -54,7 +55,7 @@ async def inbox(
     principal: CurrentPrincipal,
     session: SessionDep,
     status: ConversationStatus | None = None,
-    patient_id: str | None = None,
+    patient_id: Annotated[str | None, Query(max_length=64)] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[ConversationSummary]:
@@ -66,7 +67,7 @@ async def inbox(
 
 @router.get("/{conversation_id}")
 async def detail(
-    conversation_id: int, principal: CurrentPrincipal, session: SessionDep
+    conversation_id: PathId, principal: CurrentPrincipal, session: SessionDep
 ) -> ConversationDetail:
     """One conversation, with whether the caller takes part and may write."""
     return await service.get_detail(session, principal.user, conversation_id)
@@ -74,7 +75,7 @@ async def detail(
 
 @router.patch("/{conversation_id}")
 async def change_status(
-    conversation_id: int,
+    conversation_id: PathId,
     body: StatusUpdate,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -86,7 +87,7 @@ async def change_status(
 
 @router.get("/{conversation_id}/messages")
 async def messages(
-    conversation_id: int,
+    conversation_id: PathId,
     principal: CurrentPrincipal,
     session: SessionDep,
     before: CursorQuery = None,
@@ -104,11 +105,12 @@ async def messages(
     openapi_extra={"requestBody": SEND_REQUEST_BODY},
 )
 async def send(
-    conversation_id: int,
+    conversation_id: PathId,
     body: MessageInput,
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
+    sessionmaker: SessionmakerDep,
     fhir: FhirDep,
     idempotency_key: IdempotencyKey = None,
 ) -> MessageRead:
@@ -123,16 +125,16 @@ async def send(
     )
     if isinstance(body, MessageCreate):
         return await message_service.send_message(
-            session, fhir, principal.user, conversation_id, body, keyed
+            session, sessionmaker, fhir, principal.user, conversation_id, body, keyed
         )
     return await message_service.send_attachment(
-        session, fhir, principal.user, conversation_id, body, keyed
+        session, sessionmaker, fhir, principal.user, conversation_id, body, keyed
     )
 
 
 @router.post("/{conversation_id}/participants")
 async def add_participant(
-    conversation_id: int,
+    conversation_id: PathId,
     body: ParticipantAdd,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -144,7 +146,7 @@ async def add_participant(
 
 @router.post("/{conversation_id}/join")
 async def join(
-    conversation_id: int, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
+    conversation_id: PathId, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
 ) -> ConversationDetail:
     """Take part in a conversation of one of one's organisations."""
     return await service.join(session, fhir, principal.user, conversation_id)
@@ -152,7 +154,7 @@ async def join(
 
 @router.post("/{conversation_id}/read")
 async def mark_read(
-    conversation_id: int, body: ReadMarker, principal: CurrentPrincipal, session: SessionDep
+    conversation_id: PathId, body: ReadMarker, principal: CurrentPrincipal, session: SessionDep
 ) -> ReadResult:
     """Mark messages read, up to one or to the newest; senders see the receipts."""
     return await message_service.mark_read(session, principal.user, conversation_id, body)

@@ -10,6 +10,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.ids import BigRowId, RowId
 from app.messaging.models import ConversationStatus, MessageType, ParticipantRole
 
 MAX_TEXT = 10_000
@@ -37,7 +38,7 @@ class ConversationCreate(BaseModel):
 
     patient_id: PatientId
     subject: Subject | None = None
-    participant_ids: list[int] = Field(default_factory=list, max_length=50)
+    participant_ids: list[RowId] = Field(default_factory=list, max_length=50)
     include_patient: bool = False
     message: FirstMessage
 
@@ -46,7 +47,7 @@ class MessageCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: MessageText
-    amends_id: int | None = Field(default=None, description="The message this one corrects.")
+    amends_id: BigRowId | None = Field(default=None, description="The message this one corrects.")
 
 
 class StatusUpdate(BaseModel):
@@ -58,8 +59,8 @@ class StatusUpdate(BaseModel):
 class ParticipantAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int | None = None
-    group_id: int | None = None
+    user_id: RowId | None = None
+    group_id: RowId | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "ParticipantAdd":
@@ -71,7 +72,7 @@ class ParticipantAdd(BaseModel):
 class ReadMarker(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    up_to_message_id: int | None = Field(
+    up_to_message_id: BigRowId | None = Field(
         default=None, description="Mark read up to this message; the newest when left out."
     )
 

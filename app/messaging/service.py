@@ -8,11 +8,11 @@ is in `message_service`.
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fhir.resources.R4B.communication import Communication
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.access import service as access
 from app.access.actions import Action
@@ -21,6 +21,7 @@ from app.audit import service as audit
 from app.audit.service import AuditEntry
 from app.auth import service as users
 from app.auth.models import SystemPermission, User
+from app.db import end_reads
 from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from app.events import service as events
 from app.fhir.errors import FhirConflictError
@@ -95,6 +96,21 @@ async def load_view(session: AsyncSession, user: User, conversation_id: int) -> 
     return ConversationView(conversation, user, actor, organisation_ids, facts)
 
 
+async def reserve_send_time(
+    sessionmaker: async_sessionmaker[AsyncSession], conversation_id: int
+) -> datetime:
+    """The time of a new message: later than every earlier one of its conversation.
+
+    Taken in a short transaction of its own, committed before the FHIR write (which
+    must precede the request's own SQL writes): a send that then fails leaves only an
+    unused moment behind. It makes the thread's order one and the same in SQL and FHIR.
+    """
+    now_ms = int(projection.sent_now().timestamp() * 1000)
+    async with sessionmaker() as session, session.begin():
+        reserved = await repository.reserve_send_ms(session, conversation_id, now_ms)
+    return datetime.fromtimestamp((reserved or now_ms) / 1000, UTC)
+
+
 def raise_for(refusal: WriteRefusal) -> None:
     if refusal is WriteRefusal.CLOSED:
         raise ConflictError(refusal.value)
@@ -122,7 +138,7 @@ async def start_conversation(
         organisation_ids |= await _shared_organisations(session, invitee, data.patient_id)
     sent = projection.sent_now()
     header = ConversationHeader(
-        uuid=idempotency.uuid_for(request, "conversation"),
+        uuid=idempotency.uuid_for(request, f"conversation about {data.patient_id}"),
         patient_id=data.patient_id,
         subject=data.subject or None,
         closed=False,
@@ -130,12 +146,13 @@ async def start_conversation(
         initiator=projection.party_of_user(user),
         organisation_ids=tuple(sorted(organisation_ids)),
     )
+    await end_reads(session)
     created_header = await fhir.create_if_none_exist(
         build_conversation_header(header), identifier=conversation_identifier(header.uuid)
     )
     header = parse_conversation_header(created_header.resource)
     record = projection.text_message(
-        uuid=idempotency.uuid_for(request, "first-message"),
+        uuid=idempotency.uuid_for(request, f"first message about {data.patient_id}"),
         header_fhir_id=str(header.fhir_id),
         patient_id=data.patient_id,
         sender=user,
@@ -253,6 +270,7 @@ async def _project_new_conversation(
             created_at=first.sent,
             updated_at=first.sent,
             last_message_at=first.sent,
+            last_sent_ms=int(first.sent.timestamp() * 1000),
         ),
     )
     repository.add_participant(
@@ -443,6 +461,7 @@ async def change_status(
     closing = data.status is ConversationStatus.CLOSED
     if (conversation.status is ConversationStatus.CLOSED) == closing:
         return await detail_of(session, view)
+    await end_reads(session)
     await update_header(
         fhir, conversation.fhir_id, lambda header: dataclasses.replace(header, closed=closing)
     )
@@ -553,6 +572,7 @@ async def _admit(
         joined = tuple(sorted(set(header.organisation_ids) | newcomer.organisation_ids))
         return dataclasses.replace(header, recipients=recipients, organisation_ids=joined)
 
+    await end_reads(session)
     await update_header(fhir, conversation.fhir_id, with_newcomer)
     is_group = newcomer.party.kind == "group"
     repository.add_participant(

@@ -6,6 +6,7 @@ from app.access.actions import Action
 from app.access.dependencies import ActorDep, authorized
 from app.auth.service import Principal
 from app.dependencies import SessionDep
+from app.ids import PathId
 from app.organisations import service
 from app.organisations.schemas import (
     FeatureKey,
@@ -46,14 +47,14 @@ async def list_organisations(
 
 
 @router.get("/{organisation_id}")
-async def read(organisation_id: int, _: CanRead, session: SessionDep) -> OrganisationRead:
+async def read(organisation_id: PathId, _: CanRead, session: SessionDep) -> OrganisationRead:
     """One organisation (admin, or a member)."""
     return await service.read(session, organisation_id)
 
 
 @router.patch("/{organisation_id}")
 async def update(
-    organisation_id: int,
+    organisation_id: PathId,
     body: OrganisationUpdate,
     _: CanUpdate,
     actor: ActorDep,
@@ -64,15 +65,17 @@ async def update(
 
 
 @router.delete("/{organisation_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(organisation_id: int, _: CanDelete, actor: ActorDep, session: SessionDep) -> None:
+async def delete(
+    organisation_id: PathId, _: CanDelete, actor: ActorDep, session: SessionDep
+) -> None:
     """Delete an organisation that no longer has patients or conversations (admin)."""
     await service.delete(session, actor, organisation_id)
 
 
 @router.put("/{organisation_id}/staff/{user_id}")
 async def put_staff(
-    organisation_id: int,
-    user_id: int,
+    organisation_id: PathId,
+    user_id: PathId,
     body: MembershipUpdate,
     _: CanManageMembers,
     actor: ActorDep,
@@ -84,7 +87,11 @@ async def put_staff(
 
 @router.delete("/{organisation_id}/staff/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_staff(
-    organisation_id: int, user_id: int, _: CanManageMembers, actor: ActorDep, session: SessionDep
+    organisation_id: PathId,
+    user_id: PathId,
+    _: CanManageMembers,
+    actor: ActorDep,
+    session: SessionDep,
 ) -> None:
     """Remove a user from the organisation's staff."""
     await service.remove_staff(session, actor, organisation_id, user_id)
@@ -92,7 +99,7 @@ async def remove_staff(
 
 @router.put("/{organisation_id}/patients/{patient_id}")
 async def put_patient(
-    organisation_id: int,
+    organisation_id: PathId,
     patient_id: str,
     body: MembershipUpdate,
     _: CanManageMembers,
@@ -105,21 +112,27 @@ async def put_patient(
 
 @router.delete("/{organisation_id}/patients/{patient_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_patient(
-    organisation_id: int, patient_id: str, _: CanManageMembers, actor: ActorDep, session: SessionDep
+    organisation_id: PathId,
+    patient_id: str,
+    _: CanManageMembers,
+    actor: ActorDep,
+    session: SessionDep,
 ) -> None:
     """Remove a patient from the organisation."""
     await service.remove_patient(session, actor, organisation_id, patient_id)
 
 
 @router.get("/{organisation_id}/features")
-async def list_features(organisation_id: int, _: CanRead, session: SessionDep) -> list[FeatureRead]:
+async def list_features(
+    organisation_id: PathId, _: CanRead, session: SessionDep
+) -> list[FeatureRead]:
     """The features switched on, with who switched each on and when."""
     return await service.list_features(session, organisation_id)
 
 
 @router.put("/{organisation_id}/features/{key}")
 async def enable_feature(
-    organisation_id: int,
+    organisation_id: PathId,
     key: FeatureKey,
     _: CanManageFeatures,
     actor: ActorDep,
@@ -131,7 +144,7 @@ async def enable_feature(
 
 @router.delete("/{organisation_id}/features/{key}", status_code=status.HTTP_204_NO_CONTENT)
 async def disable_feature(
-    organisation_id: int,
+    organisation_id: PathId,
     key: FeatureKey,
     _: CanManageFeatures,
     actor: ActorDep,

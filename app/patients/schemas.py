@@ -3,6 +3,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.ids import RowId
 from app.patients.models import AccessLevel
 
 NamePart = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -14,7 +15,7 @@ class PatientCreate(BaseModel):
     given_name: NamePart
     family_name: NamePart
     birth_date: date | None = None
-    organisation_id: int = Field(description="The organisation the patient joins (as primary).")
+    organisation_id: RowId = Field(description="The organisation the patient joins (as primary).")
 
 
 class PatientRead(BaseModel):
@@ -29,7 +30,7 @@ class PatientRead(BaseModel):
 class AccessGrantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int
+    user_id: RowId
     access_level: AccessLevel = AccessLevel.MESSAGE
 
 

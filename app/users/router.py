@@ -1,6 +1,7 @@
 from fastapi import APIRouter, status
 
 from app.auth.dependencies import AdminPrincipal, AuthContextDep, CurrentPrincipal
+from app.ids import PathId
 from app.pagination import CursorQuery, LimitQuery, Page
 from app.users import service
 from app.users.schemas import UserCreate, UserRead, UserUpdate
@@ -23,32 +24,32 @@ async def list_users(
 
 
 @router.get("/{user_id}")
-async def get_user(user_id: int, actor: CurrentPrincipal, ctx: AuthContextDep) -> UserRead:
+async def get_user(user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep) -> UserRead:
     """One user (admin, or oneself)."""
     return await service.get_user(ctx, actor, user_id)
 
 
 @router.patch("/{user_id}")
 async def update_user(
-    user_id: int, body: UserUpdate, actor: AdminPrincipal, ctx: AuthContextDep
+    user_id: PathId, body: UserUpdate, actor: AdminPrincipal, ctx: AuthContextDep
 ) -> UserRead:
     """Change profile, permission level or competencies (admin)."""
     return await service.update_user(ctx, actor, user_id, body)
 
 
 @router.post("/{user_id}/deactivate")
-async def deactivate_user(user_id: int, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
+async def deactivate_user(user_id: PathId, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
     """Deactivate a user; every session of theirs ends at once."""
     return await service.deactivate_user(ctx, actor, user_id)
 
 
 @router.post("/{user_id}/reactivate")
-async def reactivate_user(user_id: int, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
+async def reactivate_user(user_id: PathId, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
     """Let a deactivated user log in again."""
     return await service.reactivate_user(ctx, actor, user_id)
 
 
 @router.post("/{user_id}/totp/reset")
-async def reset_totp(user_id: int, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
+async def reset_totp(user_id: PathId, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
     """Turn off a user's TOTP after they lost their device; they must enrol again."""
     return await service.reset_totp(ctx, actor, user_id)

@@ -1,5 +1,7 @@
 """FHIR is the record: the SQL projection comes back from it alone."""
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
@@ -52,15 +54,17 @@ def reproject_env(settings: Settings) -> dict[str, str]:
 async def test_reproject_gives_back_the_same_rows(
     client: httpx.AsyncClient, admin: Account, settings: Settings
 ) -> None:
+    # Only this test's resources: a shared FHIR server may hold many others.
+    since = (datetime.now(UTC) - timedelta(seconds=2)).isoformat()
     world = await build_world(client, admin)
     await busy_conversation(client, world, admin)
     before = await snapshot(settings.database_url)
 
     await drop_projection(settings.database_url)
     emptied = await snapshot(settings.database_url)
-    first = await run_parley("reproject", env=reproject_env(settings))
+    first = await run_parley("reproject", "--since", since, env=reproject_env(settings))
     after = await snapshot(settings.database_url)
-    second = await run_parley("reproject", env=reproject_env(settings))
+    second = await run_parley("reproject", "--since", since, env=reproject_env(settings))
 
     assert emptied["messages"] == []
     assert first.code == 0, first.stderr

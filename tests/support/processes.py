@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PARLEY = str(Path(sys.executable).parent / "parley")
-COMMAND_TIMEOUT_SECONDS = 60
+COMMAND_TIMEOUT_SECONDS = 180
 
 
 @dataclass(frozen=True)
