@@ -10,7 +10,7 @@ from uuid import UUID
 import typer
 import uvicorn
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import __version__, demo
 from app.auth import service as auth_service
@@ -21,6 +21,7 @@ from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import AppError, ConflictError
 from app.fhir.factory import create_gateway
+from app.fhir.protocol import FhirGateway
 from app.logs import configure_logging
 from app.messaging import reprojection
 from app.messaging.reprojection import ReprojectReport
@@ -123,12 +124,7 @@ def seed_demo(
 async def _seed_demo(settings: Settings, *, if_empty: bool) -> tuple[bool, list[demo.DemoLogin]]:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    fhir = create_gateway(
-        settings.fhir_url,
-        sessionmaker=sessionmaker,
-        connect_timeout=settings.fhir_connect_timeout_seconds,
-        read_timeout=settings.fhir_read_timeout_seconds,
-    )
+    fhir = _gateway(settings, sessionmaker)
     try:
         await upgrade_to_head(engine)
         async with sessionmaker() as session:
@@ -142,6 +138,15 @@ async def _seed_demo(settings: Settings, *, if_empty: bool) -> tuple[bool, list[
     finally:
         await fhir.aclose()
         await engine.dispose()
+
+
+def _gateway(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> FhirGateway:
+    return create_gateway(
+        settings.fhir_url,
+        sessionmaker=sessionmaker,
+        connect_timeout=settings.fhir_connect_timeout_seconds,
+        read_timeout=settings.fhir_read_timeout_seconds,
+    )
 
 
 def _context(session: AsyncSession, settings: Settings) -> AuthContext:
@@ -205,12 +210,7 @@ async def _reproject(
 ) -> ReprojectReport:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    fhir = create_gateway(
-        settings.fhir_url,
-        sessionmaker=sessionmaker,
-        connect_timeout=settings.fhir_connect_timeout_seconds,
-        read_timeout=settings.fhir_read_timeout_seconds,
-    )
+    fhir = _gateway(settings, sessionmaker)
     try:
         await upgrade_to_head(engine)
         return await reprojection.reproject(

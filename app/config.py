@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     password_hash_parallelism: int = Field(default=1, ge=1)
     access_token_minutes: int = Field(default=15, ge=1, le=60)
     refresh_token_days: int = Field(default=14, ge=1, le=90)
+    # A browser's sign-in lasts this long, however active (the web pages use a cookie).
+    browser_session_hours: int = Field(default=12, ge=1, le=24 * 14)
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     # Failed logins and TOTP codes allowed per window before answering 429.
     login_failures_per_account: int = Field(default=10, ge=1)

@@ -7,6 +7,8 @@ from importlib.resources import files
 
 import yaml
 
+from app.auth.models import User
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -42,3 +44,12 @@ def final_competencies(
 ) -> frozenset[str]:
     base = catalogue().professions.get(base_profession, frozenset())
     return (base | frozenset(additional)) - frozenset(removed)
+
+
+def competencies_of(user: User) -> list[str]:
+    """A user's final competencies, sorted: base profession + additional - removed."""
+    return sorted(
+        final_competencies(
+            user.base_profession, user.additional_competencies, user.removed_competencies
+        )
+    )

@@ -23,6 +23,12 @@ def get_actor(principal: CurrentPrincipal) -> Actor:
 ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
+def target_of(request: Request, action: Action) -> str | None:
+    """The target of `action` as the request's path names it (None for untargeted actions)."""
+    kind = RULES[action].target
+    return request.path_params.get(TARGET_PARAMETERS[kind]) if kind in TARGET_PARAMETERS else None
+
+
 def authorized(action: Action) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency that lets the request through only if the caller may do `action`
     to the target named in the path."""
@@ -30,11 +36,7 @@ def authorized(action: Action) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def dependency(
         request: Request, principal: CurrentPrincipal, actor: ActorDep, session: SessionDep
     ) -> Principal:
-        kind = RULES[action].target
-        target = (
-            request.path_params.get(TARGET_PARAMETERS[kind]) if kind in TARGET_PARAMETERS else None
-        )
-        await service.authorize(session, actor, action, target)
+        await service.authorize(session, actor, action, target_of(request, action))
         return principal
 
     return dependency

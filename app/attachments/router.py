@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Response
 
 from app.attachments import service
+from app.attachments.responses import download_response
 from app.auth.dependencies import CurrentPrincipal
 from app.dependencies import FhirDep, SessionDep
 from app.ids import BigPathId
@@ -17,13 +18,4 @@ async def download(
     attachment_id: BigPathId, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
 ) -> Response:
     """The bytes of an image or voice note, for whoever may read its message."""
-    found = await service.download(session, fhir, principal.user, attachment_id)
-    return Response(
-        content=found.data,
-        media_type=found.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{found.filename}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return download_response(await service.download(session, fhir, principal.user, attachment_id))

@@ -16,6 +16,11 @@ class TotpRequiredError(UnauthorizedError):
     title = "A TOTP code is required"
     keeps_changes = True
 
+    def __init__(self, detail: str, *, user_id: int) -> None:
+        super().__init__(detail)
+        # For a two-step sign-in: the user whose password was right (never sent to clients).
+        self.user_id = user_id
+
 
 class TotpInvalidError(UnauthorizedError):
     slug = "totp-invalid"

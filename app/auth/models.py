@@ -1,7 +1,16 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigIntId, UtcDateTime, utc_now
@@ -94,6 +103,7 @@ class AuthSession(Base):
     """One login: a family of refresh tokens, each replacing the last."""
 
     __tablename__ = "auth_sessions"
+    __table_args__ = (Index("uq_auth_sessions_web_token_hash", "web_token_hash", unique=True),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -105,6 +115,8 @@ class AuthSession(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
     client_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    # A browser's session cookie, kept as a SHA-256 like refresh tokens.
+    web_token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class RefreshToken(Base):

@@ -132,3 +132,16 @@ async def portal_user_of(session: AsyncSession, patient_id: str) -> User | None:
     return await session.scalar(
         select(User).where(User.fhir_patient_id == patient_id, User.is_active.is_(True))
     )
+
+
+async def browser_session(
+    session: AsyncSession, token_hash: str
+) -> tuple[AuthSession, User] | None:
+    row = (
+        await session.execute(
+            select(AuthSession, User)
+            .join(User, AuthSession.user_id == User.id)
+            .where(AuthSession.web_token_hash == token_hash)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None

@@ -7,7 +7,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.competencies import final_competencies
+from app.access.competencies import competencies_of
 from app.audit import service as audit
 from app.audit.service import AuditEntry
 from app.auth import repository, totp
@@ -80,6 +80,14 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 async def login(
     ctx: AuthContext, *, username: str, password: str, totp_code: str | None
 ) -> TokenPair:
+    user = await authenticate(ctx, username=username, password=password, totp_code=totp_code)
+    return await _start_session(ctx, user)
+
+
+async def authenticate(
+    ctx: AuthContext, *, username: str, password: str, totp_code: str | None
+) -> User:
+    """The user these credentials prove, or a typed refusal (throttled, invalid, TOTP)."""
     account = username.strip().lower()
     await ensure_not_throttled(ctx, account, action="auth.login")
     user = await repository.get_user_by_username(ctx.session, account)
@@ -89,13 +97,27 @@ async def login(
     if user is None or not password_ok or not user.is_active:
         await record_failure(ctx, account, user, "invalid-credentials")
         raise InvalidCredentialsError()
-    if user.totp_enabled:
-        await _check_login_totp(ctx, account, user, totp_code)
     if needs_rehash(ctx.hasher, user.password_hash):
         user.password_hash = await hash_password(ctx.hasher, password)
-    await ctx.throttle.record_success(account=account)
+    if user.totp_enabled:
+        await _check_login_totp(ctx, account, user, totp_code)
+    return await _logged_in(ctx, user)
+
+
+async def authenticate_second_factor(ctx: AuthContext, *, user_id: int, code: str) -> User:
+    """The second step of a two-step sign-in (the web's), after the password was proven."""
+    user = await repository.get_user(ctx.session, user_id)
+    if user is None or not user.is_active or not user.totp_enabled:
+        raise InvalidCredentialsError()
+    await ensure_not_throttled(ctx, user.username, action="auth.login")
+    await _check_login_totp(ctx, user.username, user, code)
+    return await _logged_in(ctx, user)
+
+
+async def _logged_in(ctx: AuthContext, user: User) -> User:
+    await ctx.throttle.record_success(account=user.username)
     ctx.audit("auth.login", actor_id=user.id, target_user_id=user.id)
-    return await _start_session(ctx, user)
+    return user
 
 
 async def _check_login_totp(
@@ -103,7 +125,9 @@ async def _check_login_totp(
 ) -> None:
     if totp_code is None:
         ctx.audit("auth.login", "totp-required", target_user_id=user.id)
-        raise TotpRequiredError("This account needs a TOTP code from its authenticator app.")
+        raise TotpRequiredError(
+            "This account needs a TOTP code from its authenticator app.", user_id=user.id
+        )
     if not await accept_totp_code(ctx, user, totp_code):
         await record_failure(ctx, account, user, "totp-invalid")
         raise TotpInvalidError("The TOTP code is wrong, expired or already used.")
@@ -146,18 +170,30 @@ async def record_failure(ctx: AuthContext, account: str, user: User | None, reas
 
 async def _start_session(ctx: AuthContext, user: User) -> TokenPair:
     now = utc_now()
-    auth_session = await repository.add_session(
+    lifetime = timedelta(days=ctx.settings.refresh_token_days)
+    auth_session = await _add_session(ctx, user, now, lifetime)
+    return await _issue_tokens(ctx, user, auth_session.id, now)
+
+
+async def _add_session(
+    ctx: AuthContext,
+    user: User,
+    now: datetime,
+    lifetime: timedelta,
+    web_token_hash: str | None = None,
+) -> AuthSession:
+    return await repository.add_session(
         ctx.session,
         AuthSession(
             user_id=user.id,
             created_at=now,
             last_used_at=now,
-            expires_at=now + timedelta(days=ctx.settings.refresh_token_days),
+            expires_at=now + lifetime,
             client_address=ctx.client.address,
             user_agent=(ctx.client.user_agent or "")[:300] or None,
+            web_token_hash=web_token_hash,
         ),
     )
-    return await _issue_tokens(ctx, user, auth_session.id, now)
 
 
 async def _issue_tokens(ctx: AuthContext, user: User, session_id: int, now: datetime) -> TokenPair:
@@ -300,11 +336,7 @@ async def describe(ctx: AuthContext, user: User) -> MeRead:
         email=user.email,
         system_permissions=user.system_permissions,
         base_profession=user.base_profession,
-        competencies=sorted(
-            final_competencies(
-                user.base_profession, user.additional_competencies, user.removed_competencies
-            )
-        ),
+        competencies=competencies_of(user),
         organisations=[
             OrganisationMembershipRead(
                 id=membership.organisation_id,
@@ -325,3 +357,20 @@ async def users_by_ids(session: AsyncSession, user_ids: list[int]) -> list[User]
 async def portal_user_of(session: AsyncSession, patient_id: str) -> User | None:
     """The active login of a patient for the portal, if they have one."""
     return await repository.portal_user_of(session, patient_id)
+
+
+async def start_browser_session(ctx: AuthContext, user: User) -> str:
+    """A login session for a browser; answers the cookie value (kept here only as a hash)."""
+    token = new_refresh_token()
+    lifetime = timedelta(hours=ctx.settings.browser_session_hours)
+    await _add_session(ctx, user, utc_now(), lifetime, web_token_hash=hash_refresh_token(token))
+    return token
+
+
+async def browser_principal(session: AsyncSession, token: str) -> Principal | None:
+    found = await repository.browser_session(session, hash_refresh_token(token))
+    if found is None:
+        return None
+    auth_session, user = found
+    alive = auth_session.revoked_at is None and auth_session.expires_at > utc_now()
+    return Principal(user=user, session_id=auth_session.id) if alive and user.is_active else None

@@ -2,7 +2,7 @@
 
 from app.auth import totp
 from app.auth.errors import InvalidCredentialsError, TotpInvalidError
-from app.auth.keys import encrypt_totp_secret
+from app.auth.keys import decrypt_totp_secret, encrypt_totp_secret
 from app.auth.models import User
 from app.auth.passwords import verify_password
 from app.auth.schemas import TotpSetupRead
@@ -60,3 +60,20 @@ async def _require_code(ctx: AuthContext, user: User, code: str) -> None:
     if not await accept_totp_code(ctx, user, code):
         await record_failure(ctx, user.username, user, "totp-invalid")
         raise TotpInvalidError("The TOTP code is wrong, expired or already used.")
+
+
+def pending_secret(ctx: AuthContext, principal: Principal) -> tuple[str, str]:
+    """The secret being set up (not yet on), and its otpauth URI, to show it again."""
+    encrypted = principal.user.totp_secret_encrypted
+    secret = (
+        decrypt_totp_secret(ctx.settings.secret_key.get_secret_value(), encrypted)
+        if encrypted
+        else None
+    )
+    if secret is None:
+        raise ConflictError("Set TOTP up first.")
+    return secret, totp.provisioning_uri(secret, account_name=principal.user.username)
+
+
+def qr_data_uri(uri: str) -> str:
+    return totp.qr_code_data_uri(uri)

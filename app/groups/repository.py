@@ -55,3 +55,8 @@ async def remove_member(session: AsyncSession, group_id: int, user_id: int) -> b
         delete(GroupMember).where(GroupMember.group_id == group_id, GroupMember.user_id == user_id)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def of_organisation(session: AsyncSession, organisation_id: int) -> list[Group]:
+    statement = select(Group).where(Group.organisation_id == organisation_id).order_by(Group.name)
+    return list(await session.scalars(statement))

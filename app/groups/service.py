@@ -30,6 +30,10 @@ async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> Grou
     return await read(session, actor, group.id)
 
 
+async def of_organisation(session: AsyncSession, organisation_id: int) -> list[Group]:
+    return await repository.of_organisation(session, organisation_id)
+
+
 async def read(session: AsyncSession, actor: Actor, group_id: int) -> GroupRead:
     group = await load(session, actor, group_id, Action.GROUP_READ)
     members = await repository.members(session, group.id)

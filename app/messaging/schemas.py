@@ -112,6 +112,9 @@ class ConversationDetail(ConversationSummary):
     organisation_ids: list[int]
     is_participant: bool
     can_write: bool
+    cannot_write_because: str | None = Field(
+        default=None, description="Why the caller may not write, when they may not."
+    )
 
 
 class AttachmentRead(BaseModel):

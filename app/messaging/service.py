@@ -439,15 +439,16 @@ async def detail_of(session: AsyncSession, view: ConversationView) -> Conversati
     if conversation.last_message_id is not None:
         message, name = await repository.message_with_sender(session, conversation.last_message_id)
         last = InboxRow(conversation, message, name)
-    summary = (await _summaries(session, view.user, [last or InboxRow(conversation, None, None)]))[
-        0
-    ]
+    row = last or InboxRow(conversation, None, None)
+    summary = (await _summaries(session, view.user, [row]))[0]
+    refusal = permissions.write_refusal(view.actor, view.facts)
     return ConversationDetail(
         **summary.model_dump(),
         fhir_id=conversation.fhir_id,
         organisation_ids=view.organisation_ids,
         is_participant=view.facts.is_participant,
-        can_write=permissions.write_refusal(view.actor, view.facts) is None,
+        can_write=refusal is None,
+        cannot_write_because=refusal.value if refusal else None,
     )
 
 

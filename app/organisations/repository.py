@@ -9,6 +9,7 @@ from app.organisations.models import (
     PatientMembership,
     StaffMembership,
 )
+from app.patients.models import PatientMetadata
 
 
 async def staff_memberships_of(
@@ -179,3 +180,40 @@ async def features_of(session: AsyncSession, organisation_ids: list[int]) -> lis
         OrganisationFeature.organisation_id.in_(organisation_ids)
     )
     return [(organisation_id, key) for organisation_id, key in await session.execute(statement)]
+
+
+async def colleagues(session: AsyncSession, user_id: int) -> list[tuple[int, str]]:
+    """Active staff of the organisations the user is staff of, but the user."""
+    mine = select(StaffMembership.organisation_id).where(StaffMembership.user_id == user_id)
+    statement = (
+        select(User.id, User.full_name)
+        .join(StaffMembership, StaffMembership.user_id == User.id)
+        .where(
+            StaffMembership.organisation_id.in_(mine), User.id != user_id, User.is_active.is_(True)
+        )
+        .distinct()
+        .order_by(User.full_name)
+    )
+    return [(person_id, name) for person_id, name in await session.execute(statement)]
+
+
+async def staff_of(session: AsyncSession, organisation_id: int) -> list[tuple[int, str, bool]]:
+    statement = (
+        select(User.id, User.full_name, StaffMembership.is_primary)
+        .join(StaffMembership, StaffMembership.user_id == User.id)
+        .where(StaffMembership.organisation_id == organisation_id)
+        .order_by(User.full_name)
+    )
+    return [(uid, name, primary) for uid, name, primary in await session.execute(statement)]
+
+
+async def patients_of(
+    session: AsyncSession, organisation_id: int
+) -> list[tuple[PatientMetadata, bool]]:
+    statement = (
+        select(PatientMetadata, PatientMembership.is_primary)
+        .join(PatientMembership, PatientMembership.patient_id == PatientMetadata.patient_id)
+        .where(PatientMembership.organisation_id == organisation_id)
+        .order_by(PatientMetadata.family_name, PatientMetadata.given_name)
+    )
+    return [(row[0], row[1]) for row in await session.execute(statement)]

@@ -58,6 +58,45 @@ async def memberships_of_staff(session: AsyncSession, user_id: int) -> list[Memb
     ]
 
 
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    is_primary: bool = False
+
+
+async def colleagues_of(session: AsyncSession, user_id: int) -> list[Person]:
+    return [Person(uid, name) for uid, name in await repository.colleagues(session, user_id)]
+
+
+async def staff_of(session: AsyncSession, organisation_id: int) -> list[Person]:
+    return [
+        Person(uid, name, primary)
+        for uid, name, primary in await repository.staff_of(session, organisation_id)
+    ]
+
+
+@dataclass(frozen=True)
+class PatientMember:
+    id: str
+    name: str
+    is_primary: bool
+    is_active: bool
+
+
+async def patients_of(session: AsyncSession, organisation_id: int) -> list[PatientMember]:
+    """Every patient of the organisation, deactivated ones included: for those who manage it."""
+    return [
+        PatientMember(
+            patient.patient_id,
+            f"{patient.family_name}, {patient.given_name}",
+            primary,
+            patient.is_active,
+        )
+        for patient, primary in await repository.patients_of(session, organisation_id)
+    ]
+
+
 async def create(session: AsyncSession, actor: Actor, data: OrganisationCreate) -> OrganisationRead:
     organisation = await repository.add(
         session, Organisation(name=data.name, type=data.type, location=data.location)

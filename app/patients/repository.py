@@ -67,3 +67,10 @@ async def add_grant(session: AsyncSession, grant: ExternalAccessGrant) -> Extern
     session.add(grant)
     await session.flush()
     return grant
+
+
+async def names(session: AsyncSession, patient_ids: list[str]) -> dict[str, str]:
+    statement = select(
+        PatientMetadata.patient_id, PatientMetadata.given_name, PatientMetadata.family_name
+    ).where(PatientMetadata.patient_id.in_(patient_ids))
+    return {pid: f"{given} {family}" for pid, given, family in await session.execute(statement)}

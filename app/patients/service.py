@@ -24,6 +24,11 @@ async def patient_exists(session: AsyncSession, patient_id: str) -> bool:
     return await repository.patient_exists(session, patient_id)
 
 
+async def names_of(session: AsyncSession, patient_ids: list[str]) -> dict[str, str]:
+    """Display names by patient id (for pages that list conversations)."""
+    return await repository.names(session, patient_ids)
+
+
 async def create_patient(
     session: AsyncSession, fhir: FhirGateway, actor: Actor, data: PatientCreate
 ) -> PatientRead:

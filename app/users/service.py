@@ -1,8 +1,9 @@
 """The rules of user administration: who may create, change, deactivate whom."""
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.competencies import final_competencies, is_profession, unknown_competencies
+from app.access.competencies import competencies_of, is_profession, unknown_competencies
 from app.auth import repository as auth_repository
 from app.auth import service as auth_service
 from app.auth.models import SystemPermission, User
@@ -26,11 +27,7 @@ def to_read(user: User) -> UserRead:
         base_profession=user.base_profession,
         additional_competencies=list(user.additional_competencies),
         removed_competencies=list(user.removed_competencies),
-        competencies=sorted(
-            final_competencies(
-                user.base_profession, user.additional_competencies, user.removed_competencies
-            )
-        ),
+        competencies=competencies_of(user),
         fhir_patient_id=user.fhir_patient_id,
         is_active=user.is_active,
         totp_enabled=user.totp_enabled,
@@ -74,6 +71,11 @@ async def list_users(ctx: AuthContext, *, cursor: str | None, limit: int) -> Pag
     users = await repository.list_users(ctx.session, after_id=after_id, limit=limit + 1)
     next_cursor = encode_cursor(users[limit - 1].id) if len(users) > limit else None
     return Page(items=[to_read(user) for user in users[:limit]], next_cursor=next_cursor)
+
+
+async def list_users_for_admin(session: AsyncSession) -> list[User]:
+    """Every user, for choosing among them (an admin page's select)."""
+    return await repository.list_users(session, after_id=None, limit=10_000)
 
 
 async def get_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
