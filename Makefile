@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/parley seed-demo --if-empty
-	@echo "Parley: http://$(HOST):$(PORT)/docs (API), http://$(HOST):$(PORT)/health"
+	@echo "Parley: sign in at http://$(HOST):$(PORT)/ (API docs at /docs, health at /health)"
 	$(BIN)/parley serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-dev

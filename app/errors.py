@@ -6,13 +6,13 @@ trace or the text of a clinical message.
 """
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -134,8 +134,22 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
 
 
-async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
+# Paths that are the API (problem+json); everything else is a web page, whose errors are pages.
+API_PREFIXES = ("/api/", "/health", "/ready", "/metrics", "/openapi.json", "/docs")
+PageErrorRenderer = Callable[[Request, int, str, Exception], Response]
+
+
+def _page_renderer(request: Request) -> PageErrorRenderer | None:
+    if request.url.path.startswith(API_PREFIXES):
+        return None
+    renderer: PageErrorRenderer | None = getattr(request.app.state, "render_page_error", None)
+    return renderer
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    if renderer := _page_renderer(request):
+        return renderer(request, exc.status, exc.detail, exc)
     return problem_response(
         status=exc.status,
         slug=exc.slug,
@@ -146,8 +160,10 @@ async def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if renderer := _page_renderer(request):
+        return renderer(request, 422, "Some of what was sent is not valid.", exc)
     # Echo where and why, never the submitted value: it may be a password.
     errors = [
         {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
@@ -163,9 +179,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = HTTPStatus(exc.status_code)
+    if renderer := _page_renderer(request):
+        return renderer(request, status, status.phrase, exc)
     slug = status.phrase.lower().replace(" ", "-")
     detail = exc.detail if isinstance(exc.detail, str) else status.description
     return problem_response(

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.attachments.router import router as attachments_router
@@ -36,6 +37,9 @@ from app.reconciler import reconcile_forever
 from app.request_log import AccessLogMiddleware
 from app.security_headers import SecurityHeadersMiddleware
 from app.users.router import router as users_router
+from app.web.errors import render_page_error
+from app.web.site import PAGE_ROUTERS
+from app.web.templating import STATIC_DIR
 
 # Room for a multipart envelope around an attachment of the largest size allowed.
 MULTIPART_ALLOWANCE = 1024 * 1024
@@ -112,7 +116,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if settings.metrics_enabled:
         app.include_router(metrics_router)
+    _install_web(app)
     return app
+
+
+def _install_web(app: FastAPI) -> None:
+    """The pages: same services, same rules; their errors are pages too."""
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.render_page_error = render_page_error
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:

@@ -14,17 +14,17 @@ class Probe(BaseModel):
 
 def add_probe_routes(app: FastAPI) -> None:
     # Routes of the test's own, to drive the app's error handlers from outside.
-    @app.post("/probe")
+    @app.post("/api/v1/probe")
     async def probe(body: Probe) -> Probe:
         return body
 
-    @app.get("/explode")
+    @app.get("/api/v1/explode")
     async def explode() -> None:
         raise RuntimeError("secret internal detail /srv/parley/app.py line 42")
 
 
 async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> None:
-    response = await client.get("/no/such/route")
+    response = await client.get("/api/v1/no/such/route")
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
@@ -42,7 +42,7 @@ async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
 async def test_invalid_body_names_each_field_and_never_echoes_values(app: FastAPI) -> None:
     add_probe_routes(app)
     async with running_client(app) as client:
-        response = await client.post("/probe", json={"name": "", "password": "hunter2"})
+        response = await client.post("/api/v1/probe", json={"name": "", "password": "hunter2"})
 
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -60,7 +60,7 @@ async def test_malformed_json_is_a_422_problem(app: FastAPI) -> None:
     add_probe_routes(app)
     async with running_client(app) as client:
         response = await client.post(
-            "/probe", content=b"{not json", headers={"content-type": "application/json"}
+            "/api/v1/probe", content=b"{not json", headers={"content-type": "application/json"}
         )
 
     assert response.status_code == 422
@@ -70,7 +70,7 @@ async def test_malformed_json_is_a_422_problem(app: FastAPI) -> None:
 async def test_unexpected_error_is_a_500_problem_without_internals(app: FastAPI) -> None:
     add_probe_routes(app)
     async with running_client(app) as client:
-        response = await client.get("/explode")
+        response = await client.get("/api/v1/explode")
 
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"

@@ -20,7 +20,7 @@ EXPECTED = {
     [
         ("GET", "/health"),
         ("GET", "/api/v1/auth/me"),
-        ("GET", "/nowhere"),
+        ("GET", "/api/v1/nowhere"),
         ("POST", "/api/v1/auth/login"),
     ],
 )
@@ -69,3 +69,14 @@ async def test_cors_allows_exactly_the_configured_origins(
 
     assert allowed.headers["access-control-allow-origin"] == "https://portal.example"
     assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_pages_run_only_their_own_script(client: httpx.AsyncClient) -> None:
+    page = await client.get("/login")
+    missing = await client.get("/no/such/page")
+
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")

@@ -1,0 +1,267 @@
+"""Administration of organisations: details, feature switches, staff, patients, team groups."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.access.actions import Action
+from app.auth.models import SystemPermission
+from app.dependencies import FhirDep, SessionDep
+from app.errors import AppError
+from app.groups import service as groups
+from app.groups.schemas import GroupCreate
+from app.ids import PathId
+from app.organisations import service as organisations
+from app.organisations.schemas import (
+    FeatureKey,
+    MembershipUpdate,
+    OrganisationCreate,
+    OrganisationUpdate,
+)
+from app.patients import service as patients
+from app.patients.schemas import PatientCreate
+from app.users import service as users
+from app.web.dependencies import AdminOnly, CsrfChecked, WebActor, page_authorized
+from app.web.forms import field_errors, form_values, parse
+from app.web.templating import render
+
+router = APIRouter(prefix="/admin/organisations", include_in_schema=False, dependencies=[AdminOnly])
+
+FEATURE_LABELS = [
+    (FeatureKey.MESSAGING.value, "Messaging about this organisation's patients"),
+    (FeatureKey.PATIENT_MESSAGING.value, "Patients may write"),
+    (FeatureKey.ATTACHMENTS.value, "Images and voice notes"),
+]
+PatientPathId = Annotated[str, Path(max_length=64)]
+CanCreate = page_authorized(Action.ORGANISATION_CREATE)
+CanUpdate = page_authorized(Action.ORGANISATION_UPDATE)
+CanSwitch = page_authorized(Action.ORGANISATION_MANAGE_FEATURES)
+CanManageMembers = page_authorized(Action.ORGANISATION_MANAGE_MEMBERS)
+CanManagePatient = page_authorized(Action.PATIENT_MANAGE)
+FormUserId = Annotated[int, Form(ge=1, le=2**31 - 1)]
+
+
+def _back_to(organisation_id: int, section: str = "") -> RedirectResponse:
+    """Post/redirect/get: back to the organisation's page, at the section just changed."""
+    anchor = f"#{section}" if section else ""
+    return RedirectResponse(f"/admin/organisations/{organisation_id}{anchor}", status_code=303)
+
+
+@router.get("")
+async def organisation_list(request: Request, actor: WebActor, session: SessionDep) -> HTMLResponse:
+    return await _organisations_page(request, actor, session, {}, {})
+
+
+async def _organisations_page(
+    request: Request,
+    actor: WebActor,
+    session: SessionDep,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    page = await organisations.list_visible(session, actor, cursor=None, limit=200)
+    return render(
+        request,
+        "admin/organisations.html",
+        status_code=status,
+        title="Organisations",
+        organisations=page.items,
+        values=values,
+        errors=errors,
+    )
+
+
+@router.post("", dependencies=[CsrfChecked, CanCreate])
+async def create_organisation(request: Request, actor: WebActor, session: SessionDep) -> Response:
+    values = await form_values(request)
+    try:
+        created = await organisations.create(session, actor, parse(OrganisationCreate, values))
+    except AppError as error:
+        return await _organisations_page(
+            request, actor, session, values, field_errors(error), error.status
+        )
+    return _back_to(created.id)
+
+
+@router.get("/{organisation_id}", dependencies=[CanUpdate])
+async def organisation_page(
+    request: Request, organisation_id: PathId, actor: WebActor, session: SessionDep
+) -> HTMLResponse:
+    return await _organisation(request, organisation_id, actor, session, {}, {})
+
+
+async def _organisation(
+    request: Request,
+    organisation_id: int,
+    actor: WebActor,
+    session: SessionDep,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    organisation = await organisations.read(session, organisation_id)
+    staff = await organisations.staff_of(session, organisation_id)
+    staff_ids = {person.id for person in staff}
+    staff_candidates = [
+        (u.id, f"{u.full_name} ({u.username})")
+        for u in await users.list_users_for_admin(session)
+        if u.id not in staff_ids
+        and u.system_permissions is not SystemPermission.PATIENT
+        and u.is_active
+    ]
+    members = await organisations.patients_of(session, organisation_id)
+    member_ids = {member.id for member in members}
+    visible = (await patients.list_patients(session, actor, cursor=None, limit=200)).items
+    patient_candidates = [
+        (p.id, f"{p.family_name}, {p.given_name}") for p in visible if p.id not in member_ids
+    ]
+    features = {
+        feature.key.value: feature
+        for feature in await organisations.list_features(session, organisation_id)
+    }
+    return render(
+        request,
+        "admin/organisation.html",
+        status_code=status,
+        title=organisation.name,
+        organisation=organisation,
+        features=features,
+        feature_labels=FEATURE_LABELS,
+        staff=staff,
+        staff_candidates=staff_candidates,
+        patients=members,
+        patient_candidates=patient_candidates,
+        groups=await groups.of_organisation(session, organisation_id),
+        values=values,
+        errors=errors,
+    )
+
+
+@router.post("/{organisation_id}", dependencies=[CsrfChecked, CanUpdate])
+async def update_organisation(
+    request: Request, organisation_id: PathId, actor: WebActor, session: SessionDep
+) -> Response:
+    values = await form_values(request)
+    try:
+        await organisations.update(
+            session, actor, organisation_id, parse(OrganisationUpdate, values)
+        )
+    except AppError as error:
+        return await _organisation(
+            request, organisation_id, actor, session, values, field_errors(error), error.status
+        )
+    return _back_to(organisation_id)
+
+
+@router.post("/{organisation_id}/features/{key}", dependencies=[CsrfChecked, CanSwitch])
+async def switch_feature(
+    organisation_id: PathId,
+    key: FeatureKey,
+    actor: WebActor,
+    session: SessionDep,
+    on: Annotated[str, Form(max_length=5)] = "false",
+) -> Response:
+    if on == "true":
+        await organisations.enable_feature(session, actor, organisation_id, key)
+    else:
+        await organisations.disable_feature(session, actor, organisation_id, key)
+    return _back_to(organisation_id, f"feature-{key.value}")
+
+
+@router.post("/{organisation_id}/staff", dependencies=[CsrfChecked, CanManageMembers])
+async def add_staff(
+    organisation_id: PathId, actor: WebActor, session: SessionDep, user_id: FormUserId = 0
+) -> Response:
+    await organisations.put_staff(session, actor, organisation_id, user_id, MembershipUpdate())
+    return _back_to(organisation_id, "staff")
+
+
+@router.post(
+    "/{organisation_id}/staff/{user_id}/remove", dependencies=[CsrfChecked, CanManageMembers]
+)
+async def remove_staff(
+    organisation_id: PathId, user_id: PathId, actor: WebActor, session: SessionDep
+) -> Response:
+    await organisations.remove_staff(session, actor, organisation_id, user_id)
+    return _back_to(organisation_id, "staff")
+
+
+@router.post("/{organisation_id}/patients/new", dependencies=[CsrfChecked])
+async def register_patient(
+    request: Request,
+    organisation_id: PathId,
+    actor: WebActor,
+    session: SessionDep,
+    fhir: FhirDep,
+) -> Response:
+    """A new patient: their FHIR Patient first, then Parley's record, as through the API."""
+    values = await form_values(request)
+    try:
+        data = parse(PatientCreate, values | {"organisation_id": organisation_id})
+        await patients.create_patient(session, fhir, actor, data)
+    except AppError as error:
+        return await _organisation(
+            request, organisation_id, actor, session, values, field_errors(error), error.status
+        )
+    return _back_to(organisation_id, "patients")
+
+
+@router.post("/{organisation_id}/patients", dependencies=[CsrfChecked, CanManageMembers])
+async def put_patient(
+    organisation_id: PathId,
+    actor: WebActor,
+    session: SessionDep,
+    patient_id: Annotated[str, Form(max_length=64)] = "",
+    is_primary: Annotated[bool, Form()] = False,
+) -> Response:
+    """Add an existing patient to the organisation, or make it their primary one."""
+    membership = MembershipUpdate(is_primary=is_primary)
+    await organisations.put_patient(session, actor, organisation_id, patient_id, membership)
+    return _back_to(organisation_id, "patients")
+
+
+@router.post(
+    "/{organisation_id}/patients/{patient_id}/remove",
+    dependencies=[CsrfChecked, CanManageMembers],
+)
+async def remove_patient(
+    organisation_id: PathId, patient_id: PatientPathId, actor: WebActor, session: SessionDep
+) -> Response:
+    await organisations.remove_patient(session, actor, organisation_id, patient_id)
+    return _back_to(organisation_id, "patients")
+
+
+@router.post(
+    "/{organisation_id}/patients/{patient_id}/active", dependencies=[CsrfChecked, CanManagePatient]
+)
+async def set_patient_active(
+    organisation_id: PathId,
+    patient_id: PatientPathId,
+    actor: WebActor,
+    session: SessionDep,
+    active: Annotated[bool, Form()] = False,
+) -> Response:
+    """Deactivating hides the patient from clinical lists; the page it is done from stays."""
+    await patients.set_active(session, actor, patient_id, active=active)
+    return _back_to(organisation_id, "patients")
+
+
+@router.post("/{organisation_id}/groups", dependencies=[CsrfChecked])
+async def create_group(
+    request: Request,
+    organisation_id: PathId,
+    actor: WebActor,
+    session: SessionDep,
+    group_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        data = parse(GroupCreate, {"name": group_name, "organisation_id": organisation_id})
+        group = await groups.create(session, actor, data)
+    except AppError as error:
+        errors = {"group_name": field_errors(error).get("name") or error.detail}
+        return await _organisation(
+            request, organisation_id, actor, session, {}, errors, error.status
+        )
+    return RedirectResponse(f"/admin/groups/{group.id}", status_code=303)

@@ -1,0 +1,132 @@
+"""Administration of users: accounts, permission levels, professions and competencies."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.access.competencies import catalogue
+from app.auth.dependencies import AuthContextDep
+from app.auth.models import SystemPermission
+from app.auth.service import Principal
+from app.errors import AppError, InvalidInputError
+from app.ids import PathId
+from app.users import service as users
+from app.users.schemas import UserCreate, UserUpdate
+from app.web.dependencies import AdminOnly, CsrfChecked, WebPrincipal
+from app.web.forms import field_errors, form_values, parse
+from app.web.templating import render
+
+router = APIRouter(prefix="/admin/users", include_in_schema=False, dependencies=[AdminOnly])
+
+LEVELS = [(level.value, level.value) for level in SystemPermission]
+
+
+def _professions() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(catalogue().professions)]
+
+
+def _competencies() -> list[tuple[str, str]]:
+    return sorted(catalogue().competencies.items())
+
+
+@router.get("")
+async def user_list(
+    request: Request,
+    ctx: AuthContextDep,
+    cursor: str | None = None,
+) -> HTMLResponse:
+    return await _users_page(request, ctx, cursor, {}, {})
+
+
+async def _users_page(
+    request: Request,
+    ctx: AuthContextDep,
+    cursor: str | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    page = await users.list_users(ctx, cursor=cursor, limit=100)
+    return render(
+        request,
+        "admin/users.html",
+        status_code=status,
+        title="Users",
+        users=page.items,
+        next_cursor=page.next_cursor,
+        levels=LEVELS,
+        professions=_professions(),
+        values=values,
+        errors=errors,
+    )
+
+
+@router.post("", dependencies=[CsrfChecked])
+async def create_user(request: Request, principal: WebPrincipal, ctx: AuthContextDep) -> Response:
+    values = await form_values(request)
+    try:
+        created = await users.create_user(ctx, principal, parse(UserCreate, values))
+    except AppError as error:
+        shown = {key: value for key, value in values.items() if key != "password"}
+        return await _users_page(request, ctx, None, shown, field_errors(error), error.status)
+    return RedirectResponse(f"/admin/users/{created.id}", status_code=303)
+
+
+@router.get("/{user_id}")
+async def user_page(
+    request: Request, user_id: PathId, principal: WebPrincipal, ctx: AuthContextDep
+) -> HTMLResponse:
+    return await _user(request, ctx, principal, user_id, {})
+
+
+async def _user(
+    request: Request,
+    ctx: AuthContextDep,
+    principal: Principal,
+    user_id: int,
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    person = await users.get_user(ctx, principal, user_id)
+    return render(
+        request,
+        "admin/user.html",
+        status_code=status,
+        title=person.full_name,
+        person=person,
+        levels=LEVELS,
+        professions=_professions(),
+        competencies=_competencies(),
+        errors=errors,
+    )
+
+
+@router.post("/{user_id}", dependencies=[CsrfChecked])
+async def update_user(
+    request: Request, user_id: PathId, principal: WebPrincipal, ctx: AuthContextDep
+) -> Response:
+    values = await form_values(request)
+    # An unticked checkbox sends nothing: no boxes ticked means "none", not "unchanged".
+    values.setdefault("additional_competencies", [])
+    values.setdefault("removed_competencies", [])
+    try:
+        await users.update_user(ctx, principal, user_id, parse(UserUpdate, values))
+    except AppError as error:
+        return await _user(request, ctx, principal, user_id, field_errors(error), error.status)
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+
+
+@router.post("/{user_id}/{change}", dependencies=[CsrfChecked])
+async def change_user(
+    user_id: PathId, change: str, principal: WebPrincipal, ctx: AuthContextDep
+) -> Response:
+    actions = {
+        "deactivate": users.deactivate_user,
+        "reactivate": users.reactivate_user,
+        "totp-reset": users.reset_totp,
+    }
+    if change not in actions:
+        raise InvalidInputError("Unknown change.", field=("path", "change"))
+    await actions[change](ctx, principal, user_id)
+    return RedirectResponse(f"/admin/users/{user_id}", status_code=303)

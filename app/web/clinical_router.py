@@ -1,0 +1,262 @@
+"""The clinician's and the patient's pages: inbox, patients, conversations, live events."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sse_starlette import EventSourceResponse
+from starlette.datastructures import UploadFile
+
+from app.access.levels import at_least
+from app.attachments import service as attachments
+from app.attachments.responses import download_response
+from app.auth.models import SystemPermission
+from app.dependencies import FhirDep, SessionDep, SessionmakerDep, SettingsDep
+from app.errors import AppError, InvalidInputError, PayloadTooLargeError
+from app.events import streaming
+from app.ids import BigPathId, PathId
+from app.messaging import message_service, service
+from app.messaging.message_service import Upload
+from app.messaging.models import ConversationStatus
+from app.messaging.schemas import (
+    MAX_TEXT,
+    ConversationCreate,
+    MessageCreate,
+    ReadMarker,
+    StatusUpdate,
+)
+from app.organisations import service as organisations
+from app.organisations.schemas import FeatureKey
+from app.patients import service as patients
+from app.web.dependencies import CsrfChecked, WebActor, WebPrincipal
+from app.web.forms import field_errors, form_values, parse
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+async def home(principal: WebPrincipal) -> Response:
+    """Admins who do not read records start in administration; everyone else in their inbox."""
+    user = principal.user
+    administers = at_least(user.system_permissions, SystemPermission.ADMIN)
+    return RedirectResponse("/admin" if administers else "/inbox", status_code=303)
+
+
+@router.get("/inbox")
+async def inbox(
+    request: Request,
+    principal: WebPrincipal,
+    session: SessionDep,
+    status: str = "",
+    patient_id: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: str | None = None,
+) -> HTMLResponse:
+    chosen = ConversationStatus(status) if status in ConversationStatus._value2member_map_ else None
+    page = await service.list_inbox(
+        session, principal.user, status=chosen, patient_id=patient_id, cursor=cursor, limit=50
+    )
+    names = await patients.names_of(session, sorted({item.patient_id for item in page.items}))
+    return render(
+        request,
+        "inbox.html",
+        title="Inbox",
+        conversations=page.items,
+        patients=names,
+        status=status if chosen else "",
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/patients")
+async def patient_list(
+    request: Request, actor: WebActor, session: SessionDep, cursor: str | None = None
+) -> HTMLResponse:
+    page = await patients.list_patients(session, actor, cursor=cursor, limit=100)
+    return render(
+        request,
+        "patients.html",
+        title="Patients",
+        patients=page.items,
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/conversations/new")
+async def new_conversation(
+    request: Request,
+    principal: WebPrincipal,
+    actor: WebActor,
+    session: SessionDep,
+    patient_id: str = "",
+) -> HTMLResponse:
+    return await _new_form(
+        request, principal.user.id, actor, session, {"patient_id": patient_id}, {}
+    )
+
+
+async def _new_form(
+    request: Request,
+    user_id: int,
+    actor: WebActor,
+    session: SessionDep,
+    values: dict[str, object],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
+    page = await patients.list_patients(session, actor, cursor=None, limit=200)
+    choices = [(p.id, f"{p.family_name}, {p.given_name}") for p in page.items if p.is_active]
+    colleagues = await organisations.colleagues_of(session, user_id)
+    return render(
+        request,
+        "new_conversation.html",
+        status_code=status,
+        title="New conversation",
+        patients=choices,
+        colleagues=colleagues,
+        values=values,
+        errors=errors,
+    )
+
+
+@router.post("/conversations", dependencies=[CsrfChecked])
+async def start(
+    request: Request,
+    principal: WebPrincipal,
+    actor: WebActor,
+    session: SessionDep,
+    fhir: FhirDep,
+) -> Response:
+    values = await form_values(request)
+    try:
+        data = parse(
+            ConversationCreate,
+            {
+                "patient_id": values.get("patient_id", ""),
+                "subject": values.get("subject") or None,
+                "participant_ids": values.get("participant_ids", []),
+                "include_patient": bool(values.get("include_patient")),
+                "message": {"text": values.get("text", "")},
+            },
+        )
+        detail = await service.start_conversation(session, fhir, principal.user, data, None)
+    except AppError as error:
+        status, errors = error.status, field_errors(error)
+        return await _new_form(request, principal.user.id, actor, session, values, errors, status)
+    return RedirectResponse(f"/conversations/{detail.id}", status_code=303)
+
+
+@router.get("/conversations/{conversation_id}")
+async def conversation(
+    request: Request,
+    conversation_id: PathId,
+    principal: WebPrincipal,
+    session: SessionDep,
+    before: str | None = None,
+) -> HTMLResponse:
+    user = principal.user
+    detail = await service.get_detail(session, user, conversation_id)
+    page = await message_service.list_messages(
+        session, user, conversation_id, before=before, limit=50
+    )
+    if detail.is_participant and before is None:
+        await message_service.mark_read(session, user, conversation_id, ReadMarker())
+    names = await patients.names_of(session, [detail.patient_id])
+    features = await organisations.features_of(session, detail.organisation_ids)
+    return render(
+        request,
+        "conversation.html",
+        title=detail.subject or "Conversation",
+        conversation=detail,
+        messages=page.items,
+        older_cursor=page.next_cursor,
+        patient_name=names.get(detail.patient_id, detail.patient_id),
+        attachments_on=bool(features[FeatureKey.ATTACHMENTS] & features[FeatureKey.MESSAGING]),
+    )
+
+
+@router.post("/conversations/{conversation_id}/messages", dependencies=[CsrfChecked])
+async def send(
+    request: Request,
+    conversation_id: PathId,
+    principal: WebPrincipal,
+    session: SessionDep,
+    sessionmaker: SessionmakerDep,
+    fhir: FhirDep,
+    settings: SettingsDep,
+) -> Response:
+    form = await request.form()
+    upload = form.get("file")
+    text = form.get("text")
+    text = text.strip() if isinstance(text, str) else ""
+    user = principal.user
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(settings.attachment_max_bytes + 1)
+        if len(data) > settings.attachment_max_bytes:
+            raise PayloadTooLargeError("The file is too large.")
+        sent = Upload(
+            data=data,
+            declared_type=upload.content_type,
+            filename=upload.filename,
+            text=text[:MAX_TEXT] or None,
+        )
+        await message_service.send_attachment(
+            session, sessionmaker, fhir, user, conversation_id, sent, None
+        )
+    else:
+        amends = form.get("amends_id")
+        if not text:
+            raise InvalidInputError("Write a message, or attach a file.", field=("body", "text"))
+        data_in = parse(
+            MessageCreate, {"text": text, "amends_id": amends if isinstance(amends, str) else ""}
+        )
+        await message_service.send_message(
+            session, sessionmaker, fhir, user, conversation_id, data_in, None
+        )
+    return RedirectResponse(f"/conversations/{conversation_id}#compose", status_code=303)
+
+
+@router.post("/conversations/{conversation_id}/status", dependencies=[CsrfChecked])
+async def change_status(
+    conversation_id: PathId,
+    principal: WebPrincipal,
+    session: SessionDep,
+    fhir: FhirDep,
+    status: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    data = parse(StatusUpdate, {"status": status})
+    await service.change_status(session, fhir, principal.user, conversation_id, data)
+    return RedirectResponse(f"/conversations/{conversation_id}", status_code=303)
+
+
+@router.post("/conversations/{conversation_id}/join", dependencies=[CsrfChecked])
+async def join(
+    conversation_id: PathId, principal: WebPrincipal, session: SessionDep, fhir: FhirDep
+) -> Response:
+    await service.join(session, fhir, principal.user, conversation_id)
+    return RedirectResponse(f"/conversations/{conversation_id}", status_code=303)
+
+
+@router.get("/web/attachments/{attachment_id}")
+async def attachment(
+    attachment_id: BigPathId, principal: WebPrincipal, session: SessionDep, fhir: FhirDep
+) -> Response:
+    return download_response(
+        await attachments.download(session, fhir, principal.user, attachment_id)
+    )
+
+
+@router.get("/web/events")
+async def events(
+    request: Request, principal: WebPrincipal, settings: SettingsDep
+) -> EventSourceResponse:
+    last = request.headers.get("last-event-id", "")
+    return EventSourceResponse(
+        streaming.stream(
+            request.app.state.events,
+            request.app.state.sessionmaker,
+            principal,
+            int(last) if last.isdigit() and len(last) < 19 else None,
+        ),
+        ping=settings.events_ping_seconds,
+    )

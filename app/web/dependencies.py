@@ -1,0 +1,77 @@
+"""Who is browsing: the session cookie turned into a Principal; forms checked for CSRF."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from app.access import service as access
+from app.access.actions import Action
+from app.access.dependencies import target_of
+from app.access.policy import Actor
+from app.auth import service as auth_service
+from app.auth.service import Principal
+from app.dependencies import SessionDep, SettingsDep
+from app.errors import AppError, ForbiddenError
+from app.web.sessions import SESSION_COOKIE, csrf_valid
+from app.web.templating import remember_viewer
+
+
+class SignInRequired(AppError):
+    """Not an error for a browser: the handler sends it to the sign-in page."""
+
+    status = 303
+    slug = "sign-in-required"
+    title = "Sign in"
+
+
+async def get_web_principal(request: Request, session: SessionDep) -> Principal:
+    token = request.cookies.get(SESSION_COOKIE)
+    principal = await auth_service.browser_principal(session, token) if token else None
+    if principal is None:
+        raise SignInRequired()
+    request.state.principal = principal
+    request.state.user_id = principal.user.id
+    remember_viewer(request, principal.user)
+    return principal
+
+
+WebPrincipal = Annotated[Principal, Depends(get_web_principal)]
+
+
+def get_web_actor(principal: WebPrincipal) -> Actor:
+    return access.actor_of(principal.user)
+
+
+WebActor = Annotated[Actor, Depends(get_web_actor)]
+
+
+async def check_csrf(request: Request, settings: SettingsDep, _: WebPrincipal) -> None:
+    """Every state-changing form carries the session's CSRF token; a forged one is refused."""
+    form = await request.form()
+    submitted = form.get("csrf_token")
+    token = request.cookies.get(SESSION_COOKIE, "")
+    if not csrf_valid(settings, token, submitted if isinstance(submitted, str) else None):
+        raise ForbiddenError("The form was not sent by this session (CSRF token missing or wrong).")
+
+
+CsrfChecked = Depends(check_csrf)
+
+
+def require_admin(actor: WebActor) -> None:
+    """The administration pages are for admins: a gate in front of each action's own rule,
+    so that a clinician whom the API lets manage a group still meets no admin page."""
+    if not access.is_admin(actor):
+        raise ForbiddenError("Administration is for admins.")
+
+
+AdminOnly = Depends(require_admin)
+
+
+def page_authorized(action: Action) -> Any:
+    """The API's `authorized`, for pages: the request goes on only if the browsing user may
+    do `action` to the target its path names."""
+
+    async def dependency(request: Request, actor: WebActor, session: SessionDep) -> None:
+        await access.authorize(session, actor, action, target_of(request, action))
+
+    return Depends(dependency)

@@ -1,0 +1,39 @@
+"""What a person does on the pages, step by step."""
+
+import pyotp
+from playwright.async_api import Browser, BrowserContext, Page
+
+from tests.web.conftest import DemoSite
+
+
+async def signed_in(
+    browser: Browser, site: DemoSite, username: str, *, width: int = 1100
+) -> tuple[BrowserContext, Page]:
+    context = await browser.new_context(
+        base_url=site.base_url, viewport={"width": width, "height": 900}
+    )
+    page = await context.new_page()
+    login = site.logins[username]
+    await page.goto("/login")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(login.password)
+    await page.get_by_role("button", name="Sign in").click()
+    if login.totp_secret:
+        await page.get_by_label("Code").fill(pyotp.TOTP(login.totp_secret).now())
+        await page.get_by_role("button", name="Continue").click()
+    await page.wait_for_url("**/inbox*")
+    return context, page
+
+
+async def signed_in_as_admin(browser: Browser, site: DemoSite) -> tuple[BrowserContext, Page]:
+    """The demo admin has no TOTP and lands on the administration page."""
+    context = await browser.new_context(
+        base_url=site.base_url, viewport={"width": 1100, "height": 900}
+    )
+    page = await context.new_page()
+    await page.goto("/login")
+    await page.get_by_label("Username").fill("admin")
+    await page.get_by_label("Password").fill(site.logins["admin"].password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url("**/admin")
+    return context, page
