@@ -1,5 +1,8 @@
 """What a person does on the pages, step by step."""
 
+import re
+from urllib.parse import urlsplit
+
 import pyotp
 from playwright.async_api import Browser, BrowserContext, Page
 
@@ -37,3 +40,17 @@ async def signed_in_as_admin(browser: Browser, site: DemoSite) -> tuple[BrowserC
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url("**/admin")
     return context, page
+
+
+async def start_conversation(
+    page: Page, patient: str, first_message: str, *, with_patient: bool = False
+) -> str:
+    """Starts a conversation from the "new conversation" page; answers its path."""
+    await page.goto("/conversations/new")
+    await page.get_by_label("Patient", exact=True).select_option(label=patient)
+    if with_patient:
+        await page.get_by_label("The patient (through their portal)").check()
+    await page.get_by_label("First message").fill(first_message)
+    await page.get_by_role("button", name="Start the conversation").click()
+    await page.wait_for_url(re.compile(r"/conversations/\d+$"))
+    return urlsplit(page.url).path

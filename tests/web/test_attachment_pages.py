@@ -6,7 +6,7 @@ from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
 from tests.web.conftest import DemoSite, screenshot
-from tests.web.pages import signed_in
+from tests.web.pages import signed_in, start_conversation
 
 
 def _png() -> bytes:
@@ -26,12 +26,9 @@ async def test_a_clinician_sends_an_image_and_a_voice_note_that_the_patient_can_
     browser: Browser, demo_site: DemoSite
 ) -> None:
     doctor_context, doctor = await signed_in(browser, demo_site, "dr_patel")
-    await doctor.goto("/conversations/new")
-    await doctor.get_by_label("Patient", exact=True).select_option(label="Smith, Alex")
-    await doctor.get_by_label("The patient (through their portal)").check()
-    await doctor.get_by_label("First message").fill("Here is the photo you asked about.")
-    await doctor.get_by_role("button", name="Start the conversation").click()
-    conversation_path = doctor.url.removeprefix(demo_site.base_url)
+    conversation_path = await start_conversation(
+        doctor, "Smith, Alex", "Here is the photo you asked about.", with_patient=True
+    )
 
     await doctor.get_by_label("Attach an image or a voice note").set_input_files(
         {"name": "rash.png", "mimeType": "image/png", "buffer": _png()}

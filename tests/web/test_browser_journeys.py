@@ -1,12 +1,10 @@
 """People using Parley through its pages, in a real browser."""
 
-import re
-
 import pyotp
 from playwright.async_api import Browser, expect
 
 from tests.web.conftest import DemoSite, screenshot
-from tests.web.pages import signed_in, signed_in_as_admin
+from tests.web.pages import signed_in, signed_in_as_admin, start_conversation
 
 
 async def test_clinician_and_patient_talk_live_and_the_clinician_amends(
@@ -56,14 +54,11 @@ async def test_switching_patient_messaging_off_takes_the_reply_box_away(
     browser: Browser, demo_site: DemoSite
 ) -> None:
     doctor_context, doctor = await signed_in(browser, demo_site, "dr_patel")
-    await doctor.goto("/conversations/new")
-    await doctor.get_by_label("Patient", exact=True).select_option(label="Smith, Alex")
-    await doctor.get_by_label("The patient (through their portal)").check()
-    await doctor.get_by_label("First message").fill("Please book a review.")
-    await doctor.get_by_role("button", name="Start the conversation").click()
-    conversation_url = doctor.url
+    conversation_path = await start_conversation(
+        doctor, "Smith, Alex", "Please book a review.", with_patient=True
+    )
     patient_context, patient = await signed_in(browser, demo_site, "alex")
-    await patient.goto(conversation_url)
+    await patient.goto(conversation_path)
     await expect(patient.get_by_label("Message", exact=True)).to_be_visible()
 
     admin_context, admin = await signed_in_as_admin(browser, demo_site)
@@ -85,14 +80,10 @@ async def test_a_patient_cannot_reach_another_patients_conversation(
     browser: Browser, demo_site: DemoSite
 ) -> None:
     doctor_context, doctor = await signed_in(browser, demo_site, "dr_patel")
-    await doctor.goto("/conversations/new")
-    await doctor.get_by_label("Patient", exact=True).select_option(label="Taylor, Sam")
-    await doctor.get_by_label("First message").fill("About Sam only.")
-    await doctor.get_by_role("button", name="Start the conversation").click()
-    await expect(doctor).to_have_url(re.compile(r"/conversations/\d+$"))
+    conversation_path = await start_conversation(doctor, "Taylor, Sam", "About Sam only.")
     patient_context, patient = await signed_in(browser, demo_site, "alex")
 
-    response = await patient.goto(doctor.url)
+    response = await patient.goto(conversation_path)
 
     assert response is not None
     assert response.status == 404
@@ -107,11 +98,7 @@ async def test_a_form_without_its_csrf_token_is_refused(
     browser: Browser, demo_site: DemoSite
 ) -> None:
     context, page = await signed_in(browser, demo_site, "dr_patel")
-    await page.goto("/conversations/new")
-    await page.get_by_label("Patient", exact=True).select_option(label="Smith, Alex")
-    await page.get_by_label("First message").fill("Sent properly.")
-    await page.get_by_role("button", name="Start the conversation").click()
-    conversation_path = page.url.removeprefix(demo_site.base_url)
+    conversation_path = await start_conversation(page, "Smith, Alex", "Sent properly.")
 
     forged = await page.request.post(f"{conversation_path}/messages", form={"text": "Forged!"})
     wrong = await page.request.post(
