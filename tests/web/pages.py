@@ -3,9 +3,11 @@
 import re
 from urllib.parse import urlsplit
 
+import httpx
 import pyotp
 from playwright.async_api import Browser, BrowserContext, Page
 
+from tests.support.auth import Account
 from tests.web.conftest import DemoSite
 
 
@@ -54,3 +56,21 @@ async def start_conversation(
     await page.get_by_role("button", name="Start the conversation").click()
     await page.wait_for_url(re.compile(r"/conversations/\d+$"))
     return urlsplit(page.url).path
+
+
+async def browser_sign_in(client: httpx.AsyncClient, account: Account) -> str:
+    """Signs in over plain HTTP as a browser would; answers the session's CSRF token."""
+    await client.get("/login")
+    signed_in = await client.post(
+        "/login",
+        data={
+            "username": account.username,
+            "password": account.password,
+            "login_csrf": client.cookies["parley_login_csrf"],
+        },
+    )
+    assert signed_in.status_code == 303
+    account_page = await client.get("/account")
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', account_page.text)
+    assert found is not None
+    return found.group(1)

@@ -1,32 +1,18 @@
-"""The administration pages refuse whoever is not an admin, even with a valid session and
-CSRF token; the organisation is unchanged afterwards."""
+"""The administration pages over HTTP: whoever is not an admin is refused, even with a valid
+session and CSRF token; bad input is shown next to its field; neither writes anything."""
 
 import re
 
 import httpx
 from fastapi.routing import APIRoute
+from sqlalchemy import text
 
+from app.config import Settings
+from app.db import create_engine
 from app.web.site import PAGE_ROUTERS
 from tests.support.auth import Account
 from tests.support.world import World, call, ok
-
-
-async def _browser_sign_in(client: httpx.AsyncClient, account: Account) -> str:
-    """Signs in as a browser does; answers the session's CSRF token from a page's form."""
-    await client.get("/login")
-    signed_in = await client.post(
-        "/login",
-        data={
-            "username": account.username,
-            "password": account.password,
-            "login_csrf": client.cookies["parley_login_csrf"],
-        },
-    )
-    assert signed_in.status_code == 303
-    account_page = await client.get("/account")
-    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', account_page.text)
-    assert found is not None
-    return found.group(1)
+from tests.web.pages import browser_sign_in
 
 
 def _admin_routes() -> list[tuple[str, str]]:
@@ -42,7 +28,7 @@ def _admin_routes() -> list[tuple[str, str]]:
 async def test_a_clinician_is_refused_every_administration_page(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    csrf = await _browser_sign_in(client, world.clinician_a)
+    csrf = await browser_sign_in(client, world.clinician_a)
     values = {
         "organisation_id": str(world.org_a),
         "patient_id": world.patient_1,
@@ -79,3 +65,34 @@ async def test_a_clinician_is_refused_every_administration_page(
     assert patient["is_active"] is True
     assert world.org_a in patient["organisation_ids"]
     assert nurse["is_active"] is True
+
+
+async def test_a_bad_patient_registration_shows_its_errors_and_writes_nothing(
+    client: httpx.AsyncClient, settings: Settings, world: World, admin: Account
+) -> None:
+    csrf = await browser_sign_in(client, admin)
+    patients_before = await ok(await call(client, "GET", "/api/v1/patients", admin))
+    fhir_before = await _fhir_patients(settings)
+
+    response = await client.post(
+        f"/admin/organisations/{world.org_a}/patients/new",
+        data={"csrf_token": csrf, "given_name": "", "family_name": "Reyes", "birth_date": "soon"},
+    )
+
+    assert response.status_code == 422
+    assert 'id="given_name-error"' in response.text
+    assert 'id="birth_date-error"' in response.text
+    assert 'value="Reyes"' in response.text
+    assert await ok(await call(client, "GET", "/api/v1/patients", admin)) == patients_before
+    assert await _fhir_patients(settings) == fhir_before
+
+
+async def _fhir_patients(settings: Settings) -> int:
+    """Patients in the embedded FHIR store, which keeps its resources in the app's database."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            query = "SELECT count(*) FROM fhir_resources WHERE resource_type = 'Patient'"
+            return int((await connection.execute(text(query))).scalar_one())
+    finally:
+        await engine.dispose()
