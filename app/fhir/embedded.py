@@ -6,7 +6,6 @@ Callers must therefore make their FHIR writes before their own SQL writes (the
 two-write rule), or on SQLite the two would wait on each other's lock.
 """
 
-import base64
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import utc_now
+from app.fhir.binary import binary_content, build_binary
 from app.fhir.embedded_index import (
     EmbeddedQuery,
     local_references,
@@ -150,25 +150,23 @@ class EmbeddedFhirGateway:
         return versions
 
     async def create_binary(self, content: BinaryContent) -> str:
-        binary = Binary(
-            contentType=content.content_type, data=base64.b64encode(content.data).decode()
-        )
-        created = await self.create(binary)
+        created = await self.create(build_binary(content))
         assert created.id is not None
         return str(created.id)
 
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
-        binary = Binary(
-            id=binary_id,
-            contentType=content.content_type,
-            data=base64.b64encode(content.data).decode(),
-        )
+        binary = build_binary(content, binary_id)
         try:
             async with self._transaction() as session:
-                current = await session.get(FhirResource, ("Binary", binary_id), with_for_update=True)
+                current = await session.get(
+                    FhirResource, ("Binary", binary_id), with_for_update=True
+                )
                 if current is None:
                     current = FhirResource(
-                        resource_type="Binary", resource_id=binary_id, version_id=0, last_updated=utc_now()
+                        resource_type="Binary",
+                        resource_id=binary_id,
+                        version_id=0,
+                        last_updated=utc_now(),
                     )
                     session.add(current)
                 elif _without_meta(await _current_document(session, current)) == _without_meta(
@@ -180,10 +178,7 @@ class EmbeddedFhirGateway:
             return  # someone stored the same id at the same moment: it exists, as wanted
 
     async def read_binary(self, binary_id: str) -> BinaryContent:
-        binary = await self.read(Binary, binary_id)
-        return BinaryContent(
-            content_type=binary.contentType or "application/octet-stream", data=binary.data or b""
-        )
+        return binary_content(await self.read(Binary, binary_id))
 
     async def check(self) -> None:
         async with self._transaction() as session:

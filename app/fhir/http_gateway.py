@@ -5,7 +5,6 @@ backoff where a retry cannot create a second resource, and turning every kind of
 failure into a typed `FhirError`. It never logs resource content.
 """
 
-import base64
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -21,6 +20,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from app.fhir.binary import binary_content, build_binary
 from app.fhir.errors import (
     FhirConflictError,
     FhirError,
@@ -143,26 +143,16 @@ class HttpFhirGateway:
         return [resource async for resource in self._follow_pages(model, response)]
 
     async def create_binary(self, content: BinaryContent) -> str:
-        binary = Binary(
-            contentType=content.content_type, data=base64.b64encode(content.data).decode()
-        )
-        created = await self.create(binary)
+        created = await self.create(build_binary(content))
         return str(created.id)
 
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
-        binary = Binary(
-            id=binary_id,
-            contentType=content.content_type,
-            data=base64.b64encode(content.data).decode(),
-        )
+        binary = build_binary(content, binary_id)
         # A PUT to an id of our own creates or replaces: safe to repeat.
         await self._send("PUT", f"Binary/{binary_id}", json=_document(binary), repeatable=True)
 
     async def read_binary(self, binary_id: str) -> BinaryContent:
-        binary = await self.read(Binary, binary_id)
-        return BinaryContent(
-            content_type=binary.contentType or "application/octet-stream", data=binary.data or b""
-        )
+        return binary_content(await self.read(Binary, binary_id))
 
     async def check(self) -> None:
         response = await self._send("GET", "metadata", params=[("_summary", "true")])

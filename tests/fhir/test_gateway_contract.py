@@ -38,7 +38,11 @@ async def create_patient(fhir: FhirGateway) -> str:
 
 async def create_header(fhir: FhirGateway, patient_id: str) -> str:
     header = ConversationHeader(
-        uuid=uuid4(), patient_id=patient_id, subject="Results", closed=False, recipients=(CLINICIAN,)
+        uuid=uuid4(),
+        patient_id=patient_id,
+        subject="Results",
+        closed=False,
+        recipients=(CLINICIAN,),
     )
     created = await fhir.create(build_conversation_header(header))
     return str(created.id)
@@ -179,13 +183,17 @@ async def test_part_of_search_returns_the_thread_in_order_across_pages(
     other_header_id = await create_header(fhir_gateway, patient_id)
     created_ids = []
     for number in range(7):
-        created = await fhir_gateway.create(build_message(message(header_id, patient_id, f"m{number}")))
+        created = await fhir_gateway.create(
+            build_message(message(header_id, patient_id, f"m{number}"))
+        )
         created_ids.append(created.id)
     await fhir_gateway.create(build_message(message(other_header_id, patient_id, "elsewhere")))
 
     thread = [
         resource
-        async for resource in fhir_gateway.search(Communication, thread_search(header_id, page_size=3))
+        async for resource in fhir_gateway.search(
+            Communication, thread_search(header_id, page_size=3)
+        )
     ]
 
     assert [resource.id for resource in thread] == created_ids
@@ -294,9 +302,12 @@ async def test_a_message_with_text_and_attachment_round_trips(fhir_gateway: Fhir
     patient_id = await create_patient(fhir_gateway)
     header_id = await create_header(fhir_gateway, patient_id)
     attachment = AttachmentRef(
-        binary_id="parley-x", content_type="image/png", size=3, sha1_base64="qZk+NkcGgWq6PiVxeFDCbJzQ2J0=",
+        binary_id="parley-x",
+        content_type="image/png",
+        size=3,
+        sha1_base64="qZk+NkcGgWq6PiVxeFDCbJzQ2J0=",
         title="scan.png",
-    )  # fmt: skip
+    )
     record = message(header_id, patient_id, "See the scan", attachment=attachment)
 
     created = await fhir_gateway.create(build_message(record))

@@ -72,7 +72,9 @@ async def test_a_silent_server_is_unavailable_within_the_read_timeout_without_re
     started = time.monotonic()
 
     with pytest.raises(FhirUnavailableError, match="in time"):
-        await gateway.create_if_none_exist(build_patient(given_name="A", family_name="B"), identifier=IDENTIFIER)
+        await gateway.create_if_none_exist(
+            build_patient(given_name="A", family_name="B"), identifier=IDENTIFIER
+        )
 
     # One attempt only: the server may still be working on the first one.
     assert time.monotonic() - started < 1.5
@@ -118,7 +120,9 @@ async def test_persistent_5xx_gives_up_after_a_bounded_number_of_attempts() -> N
         pytest.param(httpx.Response(200, text="<html>proxy error</html>"), id="not-json"),
         pytest.param(httpx.Response(200, json={"resourceType": "Observation"}), id="wrong-type"),
         pytest.param(httpx.Response(200, json=[1, 2, 3]), id="json-array"),
-        pytest.param(httpx.Response(200, json={"resourceType": "Patient", "gender": 7}), id="invalid"),
+        pytest.param(
+            httpx.Response(200, json={"resourceType": "Patient", "gender": 7}), id="invalid"
+        ),
     ],
 )
 async def test_failures_and_garbage_are_typed_unavailable_errors(response: httpx.Response) -> None:
