@@ -10,18 +10,15 @@ from uuid import UUID
 import typer
 import uvicorn
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import __version__, demo
 from app.auth import service as auth_service
-from app.auth.passwords import password_hasher
-from app.auth.service import AuthContext, ClientInfo
-from app.auth.throttle import LoginThrottle, create_storage
+from app.auth.service import AuthContext
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
-from app.errors import AppError, ConflictError
-from app.fhir.factory import create_gateway
-from app.fhir.protocol import FhirGateway
+from app.errors import AppError
+from app.fhir.factory import gateway_for
 from app.logs import configure_logging
 from app.messaging import reprojection
 from app.messaging.reprojection import ReprojectReport
@@ -108,7 +105,7 @@ def seed_demo(
     if settings.environment == "production":
         raise fail("seed-demo refuses to run in production: its passwords are public.")
     try:
-        seeded, logins = asyncio.run(_seed_demo(settings, if_empty=if_empty))
+        seeded, logins = asyncio.run(demo.seed_database(settings, if_empty=if_empty))
     except AppError as error:
         raise fail(f"Could not seed the demo: {error.detail}") from None
     typer.echo("Seeded the demo organisation." if seeded else "The demo data is already there.")
@@ -119,44 +116,6 @@ def seed_demo(
             typer.echo(
                 f"  {'':<10} TOTP secret {login.totp_secret} (add it to an authenticator app)"
             )
-
-
-async def _seed_demo(settings: Settings, *, if_empty: bool) -> tuple[bool, list[demo.DemoLogin]]:
-    engine = create_engine(settings.database_url)
-    sessionmaker = create_sessionmaker(engine)
-    fhir = _gateway(settings, sessionmaker)
-    try:
-        await upgrade_to_head(engine)
-        async with sessionmaker() as session:
-            empty = await demo.is_empty(session)
-        if not empty and not if_empty:
-            raise ConflictError("the database already has users; seed-demo fills an empty one.")
-        if empty:
-            await demo.seed(sessionmaker, fhir, lambda session: _context(session, settings))
-        async with sessionmaker() as session:
-            return empty, await demo.logins(session, settings)
-    finally:
-        await fhir.aclose()
-        await engine.dispose()
-
-
-def _gateway(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> FhirGateway:
-    return create_gateway(
-        settings.fhir_url,
-        sessionmaker=sessionmaker,
-        connect_timeout=settings.fhir_connect_timeout_seconds,
-        read_timeout=settings.fhir_read_timeout_seconds,
-    )
-
-
-def _context(session: AsyncSession, settings: Settings) -> AuthContext:
-    return AuthContext(
-        session=session,
-        settings=settings,
-        hasher=password_hasher(settings),
-        throttle=LoginThrottle(create_storage(None), settings),
-        client=ClientInfo(address="cli", user_agent=None),
-    )
 
 
 @cli.command()
@@ -210,7 +169,7 @@ async def _reproject(
 ) -> ReprojectReport:
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    fhir = _gateway(settings, sessionmaker)
+    fhir = gateway_for(settings, sessionmaker)
     try:
         await upgrade_to_head(engine)
         return await reprojection.reproject(
@@ -242,7 +201,7 @@ def create_admin(
     async def create() -> int:
         async with migrated_session(settings) as session:
             user = await auth_service.create_superadmin(
-                _context(session, settings),
+                AuthContext.offline(session, settings, address="cli"),
                 username=username,
                 email=email,
                 password=password,

@@ -4,7 +4,6 @@ The passwords are fixed and printed on purpose: this is demo data, refused in
 production.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -17,15 +16,17 @@ from app.auth.keys import decrypt_totp_secret, encrypt_totp_secret
 from app.auth.models import SystemPermission, User
 from app.auth.service import AuthContext, Principal, create_superadmin
 from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from app.errors import ConflictError
+from app.fhir.factory import gateway_for
 from app.fhir.protocol import FhirGateway
+from app.migrations import upgrade_to_head
 from app.organisations import service as organisations_service
 from app.organisations.schemas import FeatureKey, MembershipUpdate, OrganisationCreate
 from app.patients import service as patients_service
 from app.patients.schemas import PatientCreate
 from app.users import service as users_service
 from app.users.schemas import UserCreate
-
-ContextFactory = Callable[[AsyncSession], AuthContext]
 
 ADMIN = "admin"
 ADMIN_PASSWORD = "parley-demo-admin"
@@ -68,13 +69,37 @@ PATIENTS = (
 )
 
 
+async def seed_database(settings: Settings, *, if_empty: bool) -> tuple[bool, list[DemoLogin]]:
+    """Migrate, then seed the database if it has no users: answers whether it did, and the
+    demo logins. A database with users is refused unless `if_empty` (then only listed)."""
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    fhir = gateway_for(settings, sessionmaker)
+    try:
+        await upgrade_to_head(engine)
+        async with sessionmaker() as session:
+            empty = await is_empty(session)
+        if not empty and not if_empty:
+            raise ConflictError("the database already has users; seed-demo fills an empty one.")
+        if empty:
+            await _seed(sessionmaker, fhir, settings)
+        async with sessionmaker() as session:
+            return empty, await logins(session, settings)
+    finally:
+        await fhir.aclose()
+        await engine.dispose()
+
+
 async def is_empty(session: AsyncSession) -> bool:
     return not await session.scalar(select(func.count()).select_from(User))
 
 
-async def seed(
-    sessionmaker: async_sessionmaker[AsyncSession], fhir: FhirGateway, context_for: ContextFactory
+async def _seed(
+    sessionmaker: async_sessionmaker[AsyncSession], fhir: FhirGateway, settings: Settings
 ) -> None:
+    def context_for(session: AsyncSession) -> AuthContext:
+        return AuthContext.offline(session, settings, address="seed-demo")
+
     async with sessionmaker() as session, session.begin():
         ctx = context_for(session)
         admin = await create_superadmin(

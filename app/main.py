@@ -23,7 +23,7 @@ from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.events.bus import EventBus
 from app.events.router import router as events_router
-from app.fhir.factory import create_gateway
+from app.fhir.factory import gateway_for
 from app.groups.router import router as groups_router
 from app.health.router import router as health_router
 from app.messaging.router import router as conversations_router
@@ -54,12 +54,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.password_hasher = password_hasher(settings)
     app.state.login_throttle = LoginThrottle(create_storage(settings.redis_url), settings)
-    app.state.fhir = create_gateway(
-        settings.fhir_url,
-        sessionmaker=app.state.sessionmaker,
-        connect_timeout=settings.fhir_connect_timeout_seconds,
-        read_timeout=settings.fhir_read_timeout_seconds,
-        on_call=metrics.observe_fhir_call,
+    app.state.fhir = gateway_for(
+        settings, app.state.sessionmaker, on_call=metrics.observe_fhir_call
     )
     app.state.events = EventBus(app.state.sessionmaker, settings.database_url)
     metrics.count_streams(lambda: app.state.events.subscriber_count)

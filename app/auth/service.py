@@ -21,9 +21,9 @@ from app.auth.errors import (
 from app.auth.keys import decrypt_totp_secret
 from app.auth.models import AuthSession, SystemPermission, User
 from app.auth.password_policy import check_new_password
-from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.passwords import hash_password, needs_rehash, password_hasher, verify_password
 from app.auth.schemas import MeRead, OrganisationMembershipRead, SessionRead, TokenPair
-from app.auth.throttle import LoginThrottle
+from app.auth.throttle import LoginThrottle, create_storage
 from app.auth.tokens import (
     AccessClaims,
     hash_refresh_token,
@@ -62,6 +62,17 @@ class AuthContext:
             **fields,  # type: ignore[arg-type]
         )
         audit.record(self.session, entry)
+
+    @classmethod
+    def offline(cls, session: AsyncSession, settings: Settings, *, address: str) -> "AuthContext":
+        """For work outside a request (the CLI, seeding): its own throttle, kept in memory."""
+        return cls(
+            session=session,
+            settings=settings,
+            hasher=password_hasher(settings),
+            throttle=LoginThrottle(create_storage(None), settings),
+            client=ClientInfo(address=address, user_agent=None),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.config import Settings
 from app.fhir.embedded import EmbeddedFhirGateway
 from app.fhir.http_gateway import CallObserver, HttpFhirGateway
 from app.fhir.protocol import FhirGateway
@@ -20,4 +21,20 @@ def create_gateway(
         return EmbeddedFhirGateway(sessionmaker)
     return HttpFhirGateway.connect(
         fhir_url, connect_timeout=connect_timeout, read_timeout=read_timeout, on_call=on_call
+    )
+
+
+def gateway_for(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    on_call: CallObserver | None = None,
+) -> FhirGateway:
+    """The gateway the settings name, with their timeouts: the app's, the CLI's, the tests'."""
+    return create_gateway(
+        settings.fhir_url,
+        sessionmaker=sessionmaker,
+        connect_timeout=settings.fhir_connect_timeout_seconds,
+        read_timeout=settings.fhir_read_timeout_seconds,
+        on_call=on_call,
     )

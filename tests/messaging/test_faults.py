@@ -15,13 +15,12 @@ import pytest
 from fhir.resources.R4B.communication import Communication
 
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
-from app.fhir.factory import create_gateway
 from app.fhir.resources import MessageRecord, parse_message, thread_search
 from app.main import create_app
 from tests.support.app import running_client
 from tests.support.conversations import Thread
 from tests.support.faults import FaultyFhir, failing_message_commits
+from tests.support.fhir import fhir_gateway
 from tests.support.live import live_server
 from tests.support.processes import free_port, parley_environment, run_parley
 from tests.support.world import call, ok
@@ -33,23 +32,13 @@ HAPI_ONLY = pytest.mark.parametrize(
 
 async def fhir_thread(settings: Settings, header_fhir_id: str) -> list[MessageRecord]:
     """The thread as FHIR holds it, in send order."""
-    engine = create_engine(settings.database_url)
-    gateway = create_gateway(
-        settings.fhir_url,
-        sessionmaker=create_sessionmaker(engine),
-        connect_timeout=3,
-        read_timeout=30,
-    )
-    try:
+    async with fhir_gateway(settings) as gateway:
         found = [
             parse_message(resource)
             async for resource in gateway.search(
                 Communication, thread_search(header_fhir_id, page_size=100)
             )
         ]
-    finally:
-        await gateway.aclose()
-        await engine.dispose()
     return sorted(found, key=lambda record: record.sent)
 
 

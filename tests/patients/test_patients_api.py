@@ -5,25 +5,14 @@ import pytest
 from fhir.resources.R4B.patient import Patient
 
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
-from app.fhir.factory import create_gateway
 from tests.support.auth import Account, create_user, login
+from tests.support.fhir import fhir_gateway
 from tests.support.world import add_staff, build_world, call, create_organisation
 
 
 async def read_fhir_patient(settings: Settings, patient_id: str) -> Patient:
-    engine = create_engine(settings.database_url)
-    gateway = create_gateway(
-        settings.fhir_url,
-        sessionmaker=create_sessionmaker(engine),
-        connect_timeout=3,
-        read_timeout=30,
-    )
-    try:
+    async with fhir_gateway(settings) as gateway:
         return await gateway.read(Patient, patient_id)
-    finally:
-        await gateway.aclose()
-        await engine.dispose()
 
 
 @pytest.mark.usefixtures("fhir_url")

@@ -8,9 +8,7 @@ import httpx
 import pyotp
 
 from app.auth import service as auth_service
-from app.auth.passwords import password_hasher
-from app.auth.service import AuthContext, ClientInfo
-from app.auth.throttle import LoginThrottle, create_storage
+from app.auth.service import AuthContext
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 
@@ -36,13 +34,7 @@ async def create_superadmin(settings: Settings, username: str = "root") -> Accou
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
-            ctx = AuthContext(
-                session=session,
-                settings=settings,
-                hasher=password_hasher(settings),
-                throttle=LoginThrottle(create_storage(None), settings),
-                client=ClientInfo(address="test", user_agent=None),
-            )
+            ctx = AuthContext.offline(session, settings, address="test")
             user = await auth_service.create_superadmin(
                 ctx, username=username, email=f"{username}@example.org", password=PASSWORD,
                 full_name=username.title(),

@@ -10,12 +10,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from app import demo
-from app.auth.passwords import password_hasher
-from app.auth.service import AuthContext, ClientInfo
-from app.auth.throttle import LoginThrottle, create_storage
 from app.config import Settings
-from app.db import create_engine, create_sessionmaker
-from app.fhir.factory import create_gateway
 from app.main import create_app
 from tests.support.live import live_server
 
@@ -38,28 +33,10 @@ class DemoSite:
 
 @pytest.fixture
 async def demo_site(settings: Settings) -> AsyncIterator[DemoSite]:
-    engine = create_engine(settings.database_url)
-    sessionmaker = create_sessionmaker(engine)
-    fhir = create_gateway(
-        settings.fhir_url, sessionmaker=sessionmaker, connect_timeout=3, read_timeout=30
-    )
-
-    def context_for(session: object) -> AuthContext:
-        return AuthContext(
-            session=session,  # type: ignore[arg-type]
-            settings=settings,
-            hasher=password_hasher(settings),
-            throttle=LoginThrottle(create_storage(None), settings),
-            client=ClientInfo(address="test", user_agent=None),
-        )
-
-    await demo.seed(sessionmaker, fhir, context_for)
-    async with sessionmaker() as session:
-        logins = {login.username: login for login in await demo.logins(session, settings)}
-    await fhir.aclose()
-    await engine.dispose()
+    """What `make run` serves: `parley seed-demo` on an empty database, then the app."""
+    _, logins = await demo.seed_database(settings, if_empty=False)
     async with live_server(create_app(settings)) as base_url:
-        yield DemoSite(base_url, settings, logins)
+        yield DemoSite(base_url, settings, {login.username: login for login in logins})
 
 
 @pytest.fixture(scope="session")

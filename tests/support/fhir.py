@@ -1,0 +1,26 @@
+"""A gateway of the test's own, to look at what the FHIR server holds."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from app.fhir.factory import create_gateway
+from app.fhir.protocol import FhirGateway
+
+
+@asynccontextmanager
+async def fhir_gateway(settings: Settings) -> AsyncIterator[FhirGateway]:
+    """Patient timeouts whatever the app's: a fault test may have set those short."""
+    engine = create_engine(settings.database_url)
+    gateway = create_gateway(
+        settings.fhir_url,
+        sessionmaker=create_sessionmaker(engine),
+        connect_timeout=3,
+        read_timeout=30,
+    )
+    try:
+        yield gateway
+    finally:
+        await gateway.aclose()
+        await engine.dispose()
