@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -34,12 +35,28 @@ def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
 
 
-def decode_cursor(cursor: str, *, length: int) -> list[Any]:
-    """The values a cursor holds; a cursor that was not ours is a 422 on `cursor`."""
+def decode_cursor(cursor: str, *kinds: type, parameter: str = "cursor") -> tuple[Any, ...]:
+    """The values a cursor holds, each of its kind (`int`, `str`, or an aware `datetime`);
+    a cursor that was not ours is a 422 on its query parameter, never a failed query."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != length:
-        raise InvalidInputError("The cursor is not valid.", field=("query", "cursor"))
-    return values
+    if not isinstance(values, list) or len(values) != len(kinds):
+        raise InvalidInputError("The cursor is not valid.", field=("query", parameter))
+    typed = tuple(_typed(value, kind) for value, kind in zip(values, kinds, strict=True))
+    if None in typed:
+        raise InvalidInputError("The cursor is not valid.", field=("query", parameter))
+    return typed
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if kind is datetime:
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+        return moment if moment is not None and moment.tzinfo is not None else None
+    if kind is int and isinstance(value, bool):
+        return None
+    return value if isinstance(value, kind) else None

@@ -49,7 +49,7 @@ async def list_events(
     cursor: str | None,
     limit: int,
 ) -> Page[AuditEventRead]:
-    before_id = int(decode_cursor(cursor, length=1)[0]) if cursor else None
+    before_id = decode_cursor(cursor, int)[0] if cursor else None
     rows = await repository.page(
         session, patient_id=patient_id, user_id=user_id, since=since, before_id=before_id,
         limit=limit + 1,

@@ -218,14 +218,8 @@ async def list_messages(
 def _decode_before(before: str | None) -> tuple[datetime, int] | None:
     if before is None:
         return None
-    moment, message_id = decode_cursor(before, length=2)
-    try:
-        parsed = datetime.fromisoformat(str(moment))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or not isinstance(message_id, int):
-        raise InvalidInputError("The cursor is not valid.", field=("query", "before"))
-    return parsed, message_id
+    moment, message_id = decode_cursor(before, datetime, int, parameter="before")
+    return moment, message_id
 
 
 async def _reads(session: AsyncSession, rows: list[tuple[Message, str]]) -> list[MessageRead]:

@@ -351,10 +351,7 @@ async def list_inbox(
     limit: int,
 ) -> Page[ConversationSummary]:
     """Newest activity first; a fixed number of queries, whatever the page or thread size."""
-    after = None
-    if cursor:
-        moment, last_id = decode_cursor(cursor, length=2)
-        after = (_cursor_time(moment), _cursor_id(last_id))
+    after = decode_cursor(cursor, datetime, int) if cursor else None
     rows = await repository.inbox_page(
         session,
         visible=access.visible_conversations(access.actor_of(user)),
@@ -368,22 +365,6 @@ async def list_inbox(
     last = page[-1].conversation if len(rows) > limit else None
     next_cursor = encode_cursor(last.last_message_at.isoformat(), last.id) if last else None
     return Page(items=summaries, next_cursor=next_cursor)
-
-
-def _cursor_time(value: object) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInputError("The cursor is not valid.", field=("query", "cursor")) from None
-    if moment.tzinfo is None:
-        raise InvalidInputError("The cursor is not valid.", field=("query", "cursor"))
-    return moment
-
-
-def _cursor_id(value: object) -> int:
-    if not isinstance(value, int):
-        raise InvalidInputError("The cursor is not valid.", field=("query", "cursor"))
-    return value
 
 
 async def _summaries(

@@ -109,7 +109,7 @@ async def list_visible(
     session: AsyncSession, actor: Actor, *, cursor: str | None, limit: int
 ) -> Page[OrganisationRead]:
     """Admins see every organisation; others the ones they belong to."""
-    after_id = int(decode_cursor(cursor, length=1)[0]) if cursor else None
+    after_id = decode_cursor(cursor, int)[0] if cursor else None
     everyone = is_admin(actor)
     rows = await repository.list_page(
         session,

@@ -59,7 +59,7 @@ async def list_patients(
     session: AsyncSession, actor: Actor, *, cursor: str | None, limit: int
 ) -> Page[PatientRead]:
     """What the actor may see; deactivated patients only for admins, who manage them."""
-    after = tuple(decode_cursor(cursor, length=3)) if cursor else None
+    after = decode_cursor(cursor, str, str, str) if cursor else None
     rows = await repository.list_page(
         session,
         visible=access.visible_patients(actor, PatientMetadata.patient_id),

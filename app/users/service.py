@@ -67,7 +67,7 @@ async def create_user(ctx: AuthContext, actor: Principal, data: UserCreate) -> U
 
 
 async def list_users(ctx: AuthContext, *, cursor: str | None, limit: int) -> Page[UserRead]:
-    after_id = int(decode_cursor(cursor, length=1)[0]) if cursor else None
+    after_id = decode_cursor(cursor, int)[0] if cursor else None
     users = await repository.list_users(ctx.session, after_id=after_id, limit=limit + 1)
     next_cursor = encode_cursor(users[limit - 1].id) if len(users) > limit else None
     return Page(items=[to_read(user) for user in users[:limit]], next_cursor=next_cursor)
