@@ -271,13 +271,20 @@ async def mark_read(
                 field=("body", "up_to_message_id"),
             )
     if up_to is not None:
-        await repository.mark_read(
+        newly_read = await repository.mark_read(
             session, user_id=user.id, conversation_id=conversation_id, up_to=up_to, now=utc_now()
         )
         await repository.set_read_marker(session, conversation_id, user.id, up_to.created_at)
-        await events.publish(
-            session, "message.read", conversation_id, user_id=user.id, up_to_message_id=up_to.id
-        )
+        # Only news is an event: a page that refreshes on `message.read` and marks what it
+        # shows as read would otherwise wake itself, and every other open page, forever.
+        if newly_read:
+            await events.publish(
+                session,
+                "message.read",
+                conversation_id,
+                user_id=user.id,
+                up_to_message_id=up_to.id,
+            )
     unread = await repository.unread_counts(session, user.id, [conversation_id])
     return ReadResult(
         conversation_id=view.conversation.id, unread_count=unread.get(conversation_id, 0)

@@ -363,8 +363,9 @@ async def mark_delivered(
 
 async def mark_read(
     session: AsyncSession, *, user_id: int, conversation_id: int, up_to: Message, now: datetime
-) -> None:
-    """Read (and so delivered) every message of the conversation up to `up_to`."""
+) -> bool:
+    """Read (and so delivered) every message of the conversation up to `up_to`; answers
+    whether any was unread until now."""
     up_to_here = select(Message.id).where(
         Message.conversation_id == conversation_id,
         or_(
@@ -372,7 +373,7 @@ async def mark_read(
             and_(Message.created_at == up_to.created_at, Message.id <= up_to.id),
         ),
     )
-    await session.execute(
+    result = await session.execute(
         update(MessageReceipt)
         .where(
             MessageReceipt.user_id == user_id,
@@ -383,6 +384,7 @@ async def mark_read(
         .values(read_at=now, delivered_at=func.coalesce(MessageReceipt.delivered_at, now))
         .execution_options(synchronize_session=False)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def get_message(

@@ -109,3 +109,20 @@ async def test_events_need_a_valid_token(events_server: str) -> None:
         response = await client.get("/api/v1/events")
 
     assert response.status_code == 401
+
+
+async def test_reading_what_was_already_read_is_no_event(
+    client: httpx.AsyncClient, thread: Thread, events_server: str
+) -> None:
+    world = thread.world
+    heard: list[ReceivedEvent] = []
+    reader = asyncio.create_task(read_events(events_server, world.clinician_a.access_token, heard))
+    await asyncio.sleep(0.5)  # let the stream open
+
+    for _ in range(3):
+        await ok(await call(client, "POST", f"{thread.url}/read", world.patient_1_user, json={}))
+    await asyncio.sleep(0.5)
+    reader.cancel()
+    await asyncio.gather(reader, return_exceptions=True)
+
+    assert [event.type for event in heard if event.type == "message.read"] == ["message.read"]
