@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.audit.service import AuditEntry
 from app.auth.models import User
+from app.db import end_reads
 from app.errors import NotFoundError
 from app.fhir.protocol import FhirGateway
 from app.messaging import repository as messages
@@ -30,6 +31,7 @@ async def download(
         view = await load_view(session, user, message.conversation_id)
     except NotFoundError:
         raise NotFoundError("No such attachment.") from None
+    await end_reads(session)  # no connection held while FHIR answers
     binary = await fhir.read_binary(message.attachment_binary_id)
     audit.record(
         session,

@@ -1,10 +1,12 @@
 """Messages: sending (FHIR first, then SQL), amendments, the thread, receipts."""
 
 import dataclasses
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+import anyio.to_thread
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -106,10 +108,15 @@ async def send_attachment(
         raise_for(refusal)
     if not view.facts.attachments_on:
         raise FeatureDisabledError("Attachments are off for this conversation's organisation.")
-    prepared = prepare(upload.data, declared_type=upload.declared_type, filename=upload.filename)
+    await end_reads(session)
+    # Decoding and re-encoding an image takes CPU time: off the event loop, like hashing.
+    prepared = await anyio.to_thread.run_sync(
+        functools.partial(
+            prepare, upload.data, declared_type=upload.declared_type, filename=upload.filename
+        )
+    )
     message_uuid = idempotency.uuid_for(request, f"message in {view.conversation.uuid}")
     binary_id = f"parley-{message_uuid.hex}"
-    await end_reads(session)
     await fhir.put_binary(binary_id, BinaryContent(prepared.content_type, prepared.data))
     record = dataclasses.replace(
         projection.text_message(
