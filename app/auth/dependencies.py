@@ -16,7 +16,7 @@ from app.access.levels import at_least
 from app.auth import repository
 from app.auth.errors import InvalidTokenError
 from app.auth.models import SystemPermission
-from app.auth.service import AuthContext, ClientInfo, Principal
+from app.auth.service import AuthContext, ClientInfo, Principal, login_stands
 from app.auth.throttle import LoginThrottle
 from app.auth.tokens import decode_access_token
 from app.db import utc_now
@@ -68,8 +68,7 @@ async def get_principal(
     if found is None:
         raise InvalidTokenError("The access token is not valid or has expired.")
     user, auth_session = found
-    alive = auth_session.revoked_at is None and auth_session.expires_at > utc_now()
-    if not (user.is_active and user.token_version == claims.token_version and alive):
+    if not login_stands(user, auth_session, now=utc_now(), token_version=claims.token_version):
         raise InvalidTokenError("This session has ended; log in again.")
     request.state.user_id = user.id  # for the access log
     return Principal(user=user, session_id=auth_session.id)

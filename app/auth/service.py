@@ -75,6 +75,19 @@ class AuthContext:
         )
 
 
+def login_stands(
+    user: User, auth_session: AuthSession, *, now: datetime, token_version: int | None = None
+) -> bool:
+    """Whether a login still holds: the user active, the session neither revoked nor expired,
+    and (for an access token) the token of the user's current version."""
+    return (
+        user.is_active
+        and auth_session.revoked_at is None
+        and auth_session.expires_at > now
+        and (token_version is None or token_version == user.token_version)
+    )
+
+
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller: the user and the login session of their token."""
@@ -242,7 +255,7 @@ async def refresh(ctx: AuthContext, refresh_token: str) -> TokenPair:
             details={"session_id": auth_session.id},
         )  # fmt: skip
         raise RefreshTokenReusedError()
-    if auth_session.revoked_at is not None or auth_session.expires_at <= now or not user.is_active:
+    if not login_stands(user, auth_session, now=now):
         raise InvalidTokenError("The session of this refresh token has ended.")
     auth_session.last_used_at = now
     return await _issue_tokens(ctx, user, auth_session.id, now)
@@ -383,5 +396,6 @@ async def browser_principal(session: AsyncSession, token: str) -> Principal | No
     if found is None:
         return None
     auth_session, user = found
-    alive = auth_session.revoked_at is None and auth_session.expires_at > utc_now()
-    return Principal(user=user, session_id=auth_session.id) if alive and user.is_active else None
+    if not login_stands(user, auth_session, now=utc_now()):
+        return None
+    return Principal(user=user, session_id=auth_session.id)

@@ -20,7 +20,7 @@ from sse_starlette import ServerSentEvent
 from app.access import service as access
 from app.access.policy import Actor
 from app.auth import repository as auth_repository
-from app.auth.service import Principal
+from app.auth.service import Principal, login_stands
 from app.db import utc_now
 from app.events import service
 from app.events.bus import EventBus, LiveEvent
@@ -28,6 +28,7 @@ from app.messaging.models import Conversation
 
 VISIBILITY_SECONDS = 2.0
 REAUTHORISE_SECONDS = 30.0
+QUIET = LiveEvent(id=0, type="", conversation_id=0, payload={})  # no event came in time
 
 
 @dataclass
@@ -61,11 +62,8 @@ async def still_signed_in(
     if found is None:
         return False
     user, auth_session = found
-    return (
-        user.is_active
-        and user.token_version == principal.user.token_version
-        and auth_session.revoked_at is None
-        and auth_session.expires_at > utc_now()
+    return login_stands(
+        user, auth_session, now=utc_now(), token_version=principal.user.token_version
     )
 
 
@@ -81,7 +79,7 @@ async def stream(
     last_event_id: int | None,
 ) -> AsyncIterator[ServerSentEvent]:
     visibility = Visibility(sessionmaker, access.actor_of(principal.user))
-    sent: set[int] = set()
+    replayed: set[int] = set()
     # Subscribe before reading the backlog, so nothing falls between the two.
     async with bus.subscription() as queue:
         if last_event_id is not None:
@@ -90,20 +88,28 @@ async def stream(
                     session, last_event_id, limit=service.KEEP_EVENTS
                 )
             for row in backlog:
-                sent.add(row.id)
+                replayed.add(row.id)
                 if await visibility.may_see(row.conversation_id):
                     yield to_sse(LiveEvent.of(row))
-        while True:
-            try:
-                live = await asyncio.wait_for(queue.get(), REAUTHORISE_SECONDS)
-            except TimeoutError:
+        # Checked on a clock, not only when the stream is quiet: on a busy server events
+        # never let it be quiet, and an ended login must stop hearing them all the same.
+        recheck_at = time.monotonic() + REAUTHORISE_SECONDS
+        while (live := await _next(queue, recheck_at)) is not None:
+            if time.monotonic() >= recheck_at:
                 if not await still_signed_in(sessionmaker, principal):
                     return
+                recheck_at = time.monotonic() + REAUTHORISE_SECONDS
+            # The bus hands each live event out once; only the backlog may repeat one.
+            if live is QUIET or live.id in replayed:
                 continue
-            if live is None:
-                return
-            if live.id in sent:
-                continue
-            sent.add(live.id)
             if await visibility.may_see(live.conversation_id):
                 yield to_sse(live)
+
+
+async def _next(queue: asyncio.Queue[LiveEvent | None], recheck_at: float) -> LiveEvent | None:
+    """The next live event, QUIET when the time to recheck comes first, None when the bus
+    closes."""
+    try:
+        return await asyncio.wait_for(queue.get(), max(0.0, recheck_at - time.monotonic()))
+    except TimeoutError:
+        return QUIET

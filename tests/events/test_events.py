@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.events import streaming
 from app.main import create_app
 from tests.support.conversations import Thread, send
 from tests.support.live import ReceivedEvent, live_server, read_events
@@ -126,3 +127,32 @@ async def test_reading_what_was_already_read_is_no_event(
     await asyncio.gather(reader, return_exceptions=True)
 
     assert [event.type for event in heard if event.type == "message.read"] == ["message.read"]
+
+
+async def test_a_stream_ends_soon_after_its_login_does_however_busy_the_server(
+    client: httpx.AsyncClient,
+    thread: Thread,
+    events_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(streaming, "REAUTHORISE_SECONDS", 0.5)
+    world = thread.world
+    heard: list[ReceivedEvent] = []
+    reader = asyncio.create_task(
+        read_events(events_server, world.patient_1_user.access_token, heard)
+    )
+    await asyncio.sleep(0.3)  # let the stream open
+
+    logout = await client.post("/api/v1/auth/logout", headers=world.patient_1_user.headers)
+    # Never quiet for as long as the recheck interval: a message every 0.1 s.
+    for number in range(20):
+        if reader.done():
+            break
+        await send(client, thread, world.clinician_a, f"busy {number}")
+        await asyncio.sleep(0.1)
+    ended = reader.done()
+    reader.cancel()
+    await asyncio.gather(reader, return_exceptions=True)
+
+    assert logout.status_code == 204
+    assert ended, "the stream went on after its login had ended"
