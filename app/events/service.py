@@ -16,6 +16,7 @@ from app.events.models import Event
 
 CHANNEL = "parley_events"
 KEEP_EVENTS = 10_000  # Last-Event-ID can resume across at least this many
+PRUNE_EVERY = 1_000  # events between two prunings of the outbox
 
 _local_listeners: list[Callable[[], None]] = []
 
@@ -35,7 +36,12 @@ def _wake_local(_session: Session) -> None:
 
 
 async def publish(session: AsyncSession, kind: str, conversation_id: int, **payload: Any) -> None:
-    session.add(Event(type=kind, conversation_id=conversation_id, payload=payload))
+    row = Event(type=kind, conversation_id=conversation_id, payload=payload)
+    session.add(row)
+    await session.flush()
+    # Now and then, not on every event: a publish stays one INSERT almost always.
+    if row.id % PRUNE_EVERY == 0:
+        await prune(session, newest=row.id)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.execute(text(f"SELECT pg_notify('{CHANNEL}', '')"))
     if not event.contains(session.sync_session, "after_commit", _wake_local):
@@ -51,6 +57,6 @@ async def latest_id(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.max(Event.id))) or 0)
 
 
-async def prune(session: AsyncSession) -> None:
-    newest = await latest_id(session)
+async def prune(session: AsyncSession, *, newest: int) -> None:
+    """Forget what is older than the last KEEP_EVENTS: the outbox does not grow for ever."""
     await session.execute(delete(Event).where(Event.id <= newest - KEEP_EVENTS))

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.events import service as events_service
 from app.events import streaming
 from app.main import create_app
 from tests.support.conversations import Thread, send
@@ -156,3 +157,33 @@ async def test_a_stream_ends_soon_after_its_login_does_however_busy_the_server(
 
     assert logout.status_code == 204
     assert ended, "the stream went on after its login had ended"
+
+
+async def test_the_outbox_keeps_only_the_newest_events(
+    client: httpx.AsyncClient,
+    thread: Thread,
+    events_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(events_service, "KEEP_EVENTS", 3)
+    monkeypatch.setattr(events_service, "PRUNE_EVERY", 2)
+    world = thread.world
+    for number in range(6):
+        await ok(await send(client, thread, world.clinician_a, f"message {number}"))
+
+    kept = await _resumed(events_server, world.clinician_a.access_token, last_event_id=0)
+    rest = await _resumed(events_server, world.clinician_a.access_token, last_event_id=kept[-1])
+    ids = kept + rest
+
+    assert ids[0] > 1, "the oldest events are still there"
+    assert len(ids) in (3, 4)  # the newest three, and one more until the next pruning
+    assert ids == list(range(ids[0], ids[0] + len(ids)))
+
+
+async def _resumed(base_url: str, token: str, *, last_event_id: int) -> list[int]:
+    heard: list[ReceivedEvent] = []
+    reader = asyncio.create_task(read_events(base_url, token, heard, last_event_id=last_event_id))
+    await asyncio.sleep(0.5)
+    reader.cancel()
+    await asyncio.gather(reader, return_exceptions=True)
+    return [event.id for event in heard]
