@@ -14,7 +14,9 @@ ALWAYS = {
 }
 # API answers are data: nothing in them may run, frame or load anything.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# The interactive docs page loads Swagger UI from its CDN and starts it inline.
+# The interactive docs pages (/docs, /docs/oauth2-redirect) load Swagger UI from its CDN
+# and start it inline.
+DOCS_PATH = "/docs"
 DOCS_POLICY = (
     "default-src 'none'; script-src https://cdn.jsdelivr.net 'unsafe-inline'; "
     "style-src https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https:; "
@@ -23,15 +25,14 @@ DOCS_POLICY = (
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, docs_path: str = "/docs") -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.docs_path = docs_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_POLICY if scope["path"].startswith(self.docs_path) else API_POLICY
+        policy = DOCS_POLICY if scope["path"].startswith(DOCS_PATH) else API_POLICY
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

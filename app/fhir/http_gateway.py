@@ -64,11 +64,9 @@ class HttpFhirGateway:
         self,
         client: httpx.AsyncClient,
         *,
-        retry_attempts: int = RETRY_ATTEMPTS,
         on_call: CallObserver | None = None,
     ) -> None:
         self._client = client
-        self._retry_attempts = retry_attempts
         self._on_call = on_call
         self._origin = _origin(str(client.base_url))
 
@@ -208,7 +206,7 @@ class HttpFhirGateway:
         if json is not None:
             request_headers |= {"Content-Type": FHIR_JSON, "Prefer": "return=representation"}
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._retry_attempts if repeatable else 1),
+            stop=stop_after_attempt(RETRY_ATTEMPTS if repeatable else 1),
             wait=wait_exponential_jitter(multiplier=0.1, max=1.0, jitter=0.1),
             retry=retry_if_exception_type(_TransientFailure),
             reraise=True,

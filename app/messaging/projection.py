@@ -4,15 +4,11 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from app.auth.models import User
-from app.fhir.resources import ConversationHeader, MessageRecord, Party
+from app.fhir.resources import MessageRecord, Party
 from app.messaging.models import (
-    Conversation,
-    ConversationStatus,
     Message,
     MessageType,
-    ParticipantRole,
 )
-from app.messaging.records import ParticipantRow
 
 
 def sent_now() -> datetime:
@@ -23,30 +19,6 @@ def sent_now() -> datetime:
 
 def party_of_user(user: User) -> Party:
     return Party(kind="user", id=user.id, patient_id=user.fhir_patient_id, display=user.full_name)
-
-
-def party_of(row: ParticipantRow) -> Party:
-    if row.kind == "group":
-        return Party(kind="group", id=row.id, display=row.name)
-    return Party(kind="user", id=row.id, patient_id=row.patient_id, display=row.name)
-
-
-def header_of(
-    conversation: Conversation,
-    participants: list[ParticipantRow],
-    organisation_ids: list[int],
-) -> ConversationHeader:
-    initiator = next((row for row in participants if row.role is ParticipantRole.INITIATOR), None)
-    return ConversationHeader(
-        uuid=conversation.uuid,
-        patient_id=conversation.patient_id,
-        subject=conversation.subject,
-        closed=conversation.status is ConversationStatus.CLOSED,
-        recipients=tuple(party_of(row) for row in participants),
-        initiator=party_of(initiator) if initiator else None,
-        organisation_ids=tuple(sorted(organisation_ids)),
-        fhir_id=conversation.fhir_id,
-    )
 
 
 def text_message(

@@ -29,11 +29,6 @@ async def load_visible(
     return await session.scalar(statement)
 
 
-async def load_for_update(session: AsyncSession, conversation_id: int) -> Conversation | None:
-    statement = select(Conversation).where(Conversation.id == conversation_id).with_for_update()
-    return await session.scalar(statement)
-
-
 async def participants_of(
     session: AsyncSession, conversation_ids: list[int]
 ) -> dict[int, list[ParticipantRow]]:
@@ -67,16 +62,6 @@ async def takes_part(session: AsyncSession, conversation_id: int, user_id: int) 
         ),
     )
     return (await session.scalar(statement.limit(1))) is not None
-
-
-async def direct_participant(
-    session: AsyncSession, conversation_id: int, user_id: int
-) -> ConversationParticipant | None:
-    statement = select(ConversationParticipant).where(
-        ConversationParticipant.conversation_id == conversation_id,
-        ConversationParticipant.user_id == user_id,
-    )
-    return await session.scalar(statement)
 
 
 async def organisation_ids(session: AsyncSession, conversation_id: int) -> list[int]:
@@ -114,19 +99,13 @@ def add_participant(
     )
 
 
-async def add_organisations(
-    session: AsyncSession, conversation_id: int, organisation_ids: set[int]
-) -> None:
-    present = set(await organisation_ids_of(session, conversation_id))
+async def add_organisations(session: AsyncSession, conversation_id: int, wanted: set[int]) -> None:
+    present = set(await organisation_ids(session, conversation_id))
     session.add_all(
         ConversationOrganisation(conversation_id=conversation_id, organisation_id=organisation_id)
-        for organisation_id in sorted(organisation_ids - present)
+        for organisation_id in sorted(wanted - present)
     )
     await session.flush()
-
-
-async def organisation_ids_of(session: AsyncSession, conversation_id: int) -> list[int]:
-    return await organisation_ids(session, conversation_id)
 
 
 async def add_message(session: AsyncSession, message: Message) -> Message:

@@ -272,14 +272,6 @@ async def disable_feature(
     )
 
 
-async def require_feature(
-    session: AsyncSession, organisation_ids: list[int], key: FeatureKey
-) -> None:
-    """Raise feature-disabled unless at least one of the organisations has the feature on."""
-    if not await repository.organisations_with_feature(session, organisation_ids, key.value):
-        raise FeatureDisabledError(f"The {key.value} feature is off for this organisation.")
-
-
 async def organisations_with_feature(
     session: AsyncSession, organisation_ids: list[int], key: FeatureKey
 ) -> set[int]:

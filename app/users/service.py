@@ -4,6 +4,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.competencies import competencies_of, is_profession, unknown_competencies
+from app.access.levels import at_least
 from app.auth import repository as auth_repository
 from app.auth import service as auth_service
 from app.auth.models import SystemPermission, User
@@ -13,7 +14,7 @@ from app.auth.service import AuthContext, Principal
 from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import service as patients_service
-from app.users import permissions, repository
+from app.users import repository
 from app.users.schemas import UserCreate, UserRead, UserUpdate
 
 
@@ -79,7 +80,7 @@ async def list_users_for_admin(session: AsyncSession) -> list[User]:
 
 
 async def get_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
-    is_admin = permissions.can_grant(actor.user.system_permissions, SystemPermission.ADMIN)
+    is_admin = at_least(actor.user.system_permissions, SystemPermission.ADMIN)
     if user_id != actor.user.id and not is_admin:
         raise NotFoundError("No such user.")  # others' accounts are not even confirmed to exist
     return to_read(await _load(ctx, user_id))
@@ -150,13 +151,14 @@ async def _load(ctx: AuthContext, user_id: int) -> User:
 
 async def _load_managed(ctx: AuthContext, actor: Principal, user_id: int) -> User:
     user = await _load(ctx, user_id)
-    if not permissions.can_manage(actor.user.system_permissions, user.system_permissions):
+    # An admin manages users up to their own level, never above it.
+    if not at_least(actor.user.system_permissions, user.system_permissions):
         raise ForbiddenError("You cannot change a user above your own permission level.")
     return user
 
 
 def _require_grant(actor: Principal, level: SystemPermission) -> None:
-    if not permissions.can_grant(actor.user.system_permissions, level):
+    if not at_least(actor.user.system_permissions, level):
         raise ForbiddenError(f"You cannot give the {level.value} level: it is above your own.")
 
 
