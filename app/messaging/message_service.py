@@ -30,6 +30,7 @@ from app.messaging.idempotency import KeyedRequest
 from app.messaging.models import Message
 from app.messaging.schemas import (
     AttachmentRead,
+    ConversationDetail,
     MessageCreate,
     MessageRead,
     PersonRead,
@@ -38,6 +39,7 @@ from app.messaging.schemas import (
 )
 from app.messaging.service import (
     ConversationView,
+    detail_of,
     load_view,
     project_message,
     raise_for,
@@ -201,17 +203,45 @@ async def list_messages(
     """A page of the thread, oldest first; `before` pages back in time. Reading a page
     delivers its messages to the reader."""
     view = await load_view(session, user, conversation_id)
-    cursor = _decode_before(before)
+    return await _thread_page(session, view, before=before, limit=limit)
+
+
+@dataclass(frozen=True)
+class OpenedConversation:
+    detail: ConversationDetail
+    messages: Page[MessageRead]
+    attachments_on: bool
+
+
+async def open_conversation(
+    session: AsyncSession, user: User, conversation_id: int, *, before: str | None, limit: int
+) -> OpenedConversation:
+    """What a page shows on opening a conversation: its detail and a page of the thread,
+    which a participant has then read (when it is the newest page). One access check serves
+    all three, as three API calls would each make their own."""
+    view = await load_view(session, user, conversation_id)
+    detail = await detail_of(session, view)
+    messages = await _thread_page(session, view, before=before, limit=limit)
+    if view.facts.is_participant and before is None:
+        await _mark_read(session, view, ReadMarker())
+    return OpenedConversation(detail, messages, view.facts.attachments_on)
+
+
+async def _thread_page(
+    session: AsyncSession, view: ConversationView, *, before: str | None, limit: int
+) -> Page[MessageRead]:
+    conversation_id = view.conversation.id
+    cursor = decode_cursor(before, datetime, int, parameter="before") if before else None
     rows = await repository.thread_page(session, conversation_id, before=cursor, limit=limit + 1)
     page = rows[:limit]
     await repository.mark_delivered(
-        session, user.id, [message.id for message, _ in page], utc_now()
+        session, view.user.id, [message.id for message, _ in page], utc_now()
     )
     audit.record(
         session,
         AuditEntry(
             action="messages.read_thread",
-            actor_id=user.id,
+            actor_id=view.user.id,
             patient_id=view.conversation.patient_id,
             conversation_id=conversation_id,
         ),
@@ -220,13 +250,6 @@ async def list_messages(
     items = await _reads(session, list(reversed(page)))
     next_cursor = encode_cursor(oldest.created_at.isoformat(), oldest.id) if oldest else None
     return Page(items=items, next_cursor=next_cursor)
-
-
-def _decode_before(before: str | None) -> tuple[datetime, int] | None:
-    if before is None:
-        return None
-    moment, message_id = decode_cursor(before, datetime, int, parameter="before")
-    return moment, message_id
 
 
 async def _reads(session: AsyncSession, rows: list[tuple[Message, str]]) -> list[MessageRead]:
@@ -267,7 +290,11 @@ def _attachment_read(message: Message) -> AttachmentRead | None:
 async def mark_read(
     session: AsyncSession, user: User, conversation_id: int, data: ReadMarker
 ) -> ReadResult:
-    view = await load_view(session, user, conversation_id)
+    return await _mark_read(session, await load_view(session, user, conversation_id), data)
+
+
+async def _mark_read(session: AsyncSession, view: ConversationView, data: ReadMarker) -> ReadResult:
+    conversation_id, user = view.conversation.id, view.user
     if data.up_to_message_id is None:
         up_to = await repository.latest_message(session, conversation_id)
     else:
@@ -293,6 +320,4 @@ async def mark_read(
                 up_to_message_id=up_to.id,
             )
     unread = await repository.unread_counts(session, user.id, [conversation_id])
-    return ReadResult(
-        conversation_id=view.conversation.id, unread_count=unread.get(conversation_id, 0)
-    )
+    return ReadResult(conversation_id=conversation_id, unread_count=unread.get(conversation_id, 0))

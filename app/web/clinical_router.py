@@ -22,11 +22,9 @@ from app.messaging.schemas import (
     MAX_TEXT,
     ConversationCreate,
     MessageCreate,
-    ReadMarker,
     StatusUpdate,
 )
 from app.organisations import service as organisations
-from app.organisations.schemas import FeatureKey
 from app.patients import service as patients
 from app.web.dependencies import CsrfChecked, WebActor, WebPrincipal
 from app.web.forms import field_errors, form_values, parse
@@ -154,24 +152,20 @@ async def conversation(
     session: SessionDep,
     before: str | None = None,
 ) -> HTMLResponse:
-    user = principal.user
-    detail = await service.get_detail(session, user, conversation_id)
-    page = await message_service.list_messages(
-        session, user, conversation_id, before=before, limit=50
+    opened = await message_service.open_conversation(
+        session, principal.user, conversation_id, before=before, limit=50
     )
-    if detail.is_participant and before is None:
-        await message_service.mark_read(session, user, conversation_id, ReadMarker())
+    detail = opened.detail
     names = await patients.names_of(session, [detail.patient_id])
-    features = await organisations.features_of(session, detail.organisation_ids)
     return render(
         request,
         "conversation.html",
         title=detail.subject or "Conversation",
         conversation=detail,
-        messages=page.items,
-        older_cursor=page.next_cursor,
+        messages=opened.messages.items,
+        older_cursor=opened.messages.next_cursor,
         patient_name=names.get(detail.patient_id, detail.patient_id),
-        attachments_on=bool(features[FeatureKey.ATTACHMENTS] & features[FeatureKey.MESSAGING]),
+        attachments_on=opened.attachments_on,
     )
 
 
