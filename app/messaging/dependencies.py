@@ -9,9 +9,10 @@ from starlette.datastructures import UploadFile
 
 from app.auth.dependencies import CurrentPrincipal
 from app.dependencies import SettingsDep
-from app.errors import InvalidInputError, PayloadTooLargeError
+from app.errors import InvalidInputError
 from app.messaging.message_service import Upload
 from app.messaging.schemas import MAX_TEXT, MessageCreate
+from app.messaging.uploads import read_upload, upload_too_large
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -38,29 +39,19 @@ def _in_body(detail: Any) -> Any:
 async def _upload(request: Request, limit: int) -> Upload:
     declared_length = request.headers.get("content-length", "")
     if declared_length.isdigit() and int(declared_length) > limit + MULTIPART_OVERHEAD:
-        raise _too_large(limit)
+        raise upload_too_large(limit)
     form = await request.form(max_files=1, max_fields=2, max_part_size=MAX_TEXT * 4)
     file = form.get("file")
     if not isinstance(file, UploadFile):
         raise InvalidInputError(
             "Send the attachment as the form field `file`.", field=("body", "file")
         )
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise _too_large(limit)
     text = form.get("text")
     if text is not None and (not isinstance(text, str) or len(text) > MAX_TEXT):
         raise InvalidInputError(f"text is at most {MAX_TEXT} characters.", field=("body", "text"))
-    return Upload(
-        data=data,
-        declared_type=file.content_type,
-        filename=file.filename,
-        text=text.strip() or None if isinstance(text, str) else None,
+    return await read_upload(
+        file, text=text.strip() or None if isinstance(text, str) else None, limit=limit
     )
-
-
-def _too_large(limit: int) -> PayloadTooLargeError:
-    return PayloadTooLargeError(f"An attachment is at most {limit // (1024 * 1024)} MiB.")
 
 
 MessageInput = Annotated[MessageCreate | Upload, Depends(message_input)]

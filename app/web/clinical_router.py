@@ -12,11 +12,10 @@ from app.attachments import service as attachments
 from app.attachments.responses import download_response
 from app.auth.models import SystemPermission
 from app.dependencies import FhirDep, SessionDep, SessionmakerDep, SettingsDep
-from app.errors import AppError, InvalidInputError, PayloadTooLargeError
+from app.errors import AppError, InvalidInputError
 from app.events import streaming
 from app.ids import BigPathId, PathId
 from app.messaging import message_service, service
-from app.messaging.message_service import Upload
 from app.messaging.models import ConversationStatus
 from app.messaging.schemas import (
     MAX_TEXT,
@@ -24,6 +23,7 @@ from app.messaging.schemas import (
     MessageCreate,
     StatusUpdate,
 )
+from app.messaging.uploads import read_upload
 from app.organisations import service as organisations
 from app.patients import service as patients
 from app.web.dependencies import CsrfChecked, WebActor, WebPrincipal
@@ -185,14 +185,8 @@ async def send(
     text = text.strip() if isinstance(text, str) else ""
     user = principal.user
     if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read(settings.attachment_max_bytes + 1)
-        if len(data) > settings.attachment_max_bytes:
-            raise PayloadTooLargeError("The file is too large.")
-        sent = Upload(
-            data=data,
-            declared_type=upload.content_type,
-            filename=upload.filename,
-            text=text[:MAX_TEXT] or None,
+        sent = await read_upload(
+            upload, text=text[:MAX_TEXT] or None, limit=settings.attachment_max_bytes
         )
         await message_service.send_attachment(
             session, sessionmaker, fhir, user, conversation_id, sent, None

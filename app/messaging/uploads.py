@@ -1,0 +1,18 @@
+"""An uploaded file read into an `Upload`, the same for the API and the pages."""
+
+from starlette.datastructures import UploadFile
+
+from app.errors import PayloadTooLargeError
+from app.messaging.message_service import Upload
+
+
+async def read_upload(file: UploadFile, *, text: str | None, limit: int) -> Upload:
+    """The file's bytes; past `limit` a 413, having read at most one byte beyond it."""
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise upload_too_large(limit)
+    return Upload(data=data, declared_type=file.content_type, filename=file.filename, text=text)
+
+
+def upload_too_large(limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(f"An attachment is at most {limit // (1024 * 1024)} MiB.")
