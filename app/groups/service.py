@@ -27,7 +27,7 @@ async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> Grou
         repository.add_member(session, group.id, user_id)
     await session.flush()
     _audit(session, actor, "groups.create", group)
-    return await read(session, actor, group.id)
+    return await _read(session, group)
 
 
 async def of_organisation(session: AsyncSession, organisation_id: int) -> list[Group]:
@@ -35,7 +35,11 @@ async def of_organisation(session: AsyncSession, organisation_id: int) -> list[G
 
 
 async def read(session: AsyncSession, actor: Actor, group_id: int) -> GroupRead:
-    group = await load(session, actor, group_id, Action.GROUP_READ)
+    return await _read(session, await load(session, actor, group_id, Action.GROUP_READ))
+
+
+async def _read(session: AsyncSession, group: Group) -> GroupRead:
+    """A group already authorised: managing one implies reading it."""
     members = await repository.members(session, group.id)
     return GroupRead(
         id=group.id,
@@ -75,7 +79,7 @@ async def update(
     group.updated_at = utc_now()
     await session.flush()
     _audit(session, actor, "groups.update", group)
-    return await read(session, actor, group_id)
+    return await _read(session, group)
 
 
 async def add_member(session: AsyncSession, actor: Actor, group_id: int, user_id: int) -> GroupRead:
@@ -85,7 +89,7 @@ async def add_member(session: AsyncSession, actor: Actor, group_id: int, user_id
         repository.add_member(session, group.id, user_id)
         await session.flush()
         _audit(session, actor, "groups.add_member", group, target_user_id=user_id)
-    return await read(session, actor, group_id)
+    return await _read(session, group)
 
 
 async def remove_member(session: AsyncSession, actor: Actor, group_id: int, user_id: int) -> None:
