@@ -1,7 +1,7 @@
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.auth.models import SystemPermission, User
 from app.messaging.models import ConversationOrganisation
 from app.organisations.models import (
     Organisation,
@@ -217,3 +217,22 @@ async def patients_of(
         .order_by(PatientMetadata.family_name, PatientMetadata.given_name)
     )
     return [(row[0], row[1]) for row in await session.execute(statement)]
+
+
+async def staff_candidates(session: AsyncSession, organisation_id: int) -> list[tuple[int, str]]:
+    """Active staff-level users (and above) who are not yet staff of the organisation."""
+    already = select(StaffMembership.user_id).where(
+        StaffMembership.organisation_id == organisation_id
+    )
+    statement = (
+        select(User.id, User.full_name, User.username)
+        .where(
+            User.is_active.is_(True),
+            User.system_permissions != SystemPermission.PATIENT,
+            User.id.not_in(already),
+        )
+        .order_by(User.full_name, User.id)
+    )
+    return [
+        (uid, f"{name} ({username})") for uid, name, username in await session.execute(statement)
+    ]

@@ -69,6 +69,14 @@ async def colleagues_of(session: AsyncSession, user_id: int) -> list[Person]:
     return [Person(uid, name) for uid, name in await repository.colleagues(session, user_id)]
 
 
+async def staff_candidates(session: AsyncSession, organisation_id: int) -> list[Person]:
+    """Who could join the organisation's staff: for an admin page's select."""
+    return [
+        Person(uid, label)
+        for uid, label in await repository.staff_candidates(session, organisation_id)
+    ]
+
+
 async def staff_of(session: AsyncSession, organisation_id: int) -> list[Person]:
     return [
         Person(uid, name, primary)

@@ -1,7 +1,6 @@
 """The rules of user administration: who may create, change, deactivate whom."""
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access.competencies import competencies_of, is_profession, unknown_competencies
 from app.access.levels import at_least
@@ -72,11 +71,6 @@ async def list_users(ctx: AuthContext, *, cursor: str | None, limit: int) -> Pag
     users = await repository.list_users(ctx.session, after_id=after_id, limit=limit + 1)
     next_cursor = encode_cursor(users[limit - 1].id) if len(users) > limit else None
     return Page(items=[to_read(user) for user in users[:limit]], next_cursor=next_cursor)
-
-
-async def list_users_for_admin(session: AsyncSession) -> list[User]:
-    """Every user, for choosing among them (an admin page's select)."""
-    return await repository.list_users(session, after_id=None, limit=10_000)
 
 
 async def get_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.access.actions import Action
-from app.auth.models import SystemPermission
 from app.dependencies import FhirDep, SessionDep
 from app.errors import AppError
 from app.groups import service as groups
@@ -21,7 +20,6 @@ from app.organisations.schemas import (
 )
 from app.patients import service as patients
 from app.patients.schemas import PatientCreate
-from app.users import service as users
 from app.web.dependencies import AdminOnly, CsrfChecked, WebActor, page_authorized
 from app.web.forms import field_errors, form_values, parse
 from app.web.templating import render
@@ -103,13 +101,9 @@ async def _organisation(
 ) -> HTMLResponse:
     organisation = await organisations.read(session, organisation_id)
     staff = await organisations.staff_of(session, organisation_id)
-    staff_ids = {person.id for person in staff}
     staff_candidates = [
-        (u.id, f"{u.full_name} ({u.username})")
-        for u in await users.list_users_for_admin(session)
-        if u.id not in staff_ids
-        and u.system_permissions is not SystemPermission.PATIENT
-        and u.is_active
+        (person.id, person.name)
+        for person in await organisations.staff_candidates(session, organisation_id)
     ]
     members = await organisations.patients_of(session, organisation_id)
     member_ids = {member.id for member in members}
