@@ -6,7 +6,7 @@ instead of an overflow in the database driver.
 
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Form, Path, Query
 from pydantic import Field
 
 INT32_MAX = 2**31 - 1
@@ -17,6 +17,7 @@ BigRowId = Annotated[int, Field(ge=1, le=INT64_MAX)]
 PathId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 BigPathId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 QueryId = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
+FormId = Annotated[int, Form(ge=1, le=INT32_MAX)]
 
 
 def in_int32(value: int) -> bool:

@@ -1,15 +1,13 @@
 """Administration of team groups: their name and members."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.dependencies import SessionDep
 from app.errors import AppError
 from app.groups import service as groups
 from app.groups.schemas import GroupUpdate
-from app.ids import PathId
+from app.ids import FormId, PathId
 from app.organisations import service as organisations
 from app.web.dependencies import AdminOnly, CsrfChecked, WebActor
 from app.web.forms import field_errors, form_values, parse
@@ -66,7 +64,7 @@ async def add_member(
     group_id: PathId,
     actor: WebActor,
     session: SessionDep,
-    user_id: Annotated[int, Form(ge=1, le=2**31 - 1)] = 0,
+    user_id: FormId = 0,
 ) -> Response:
     await groups.add_member(session, actor, group_id, user_id)
     return RedirectResponse(f"/admin/groups/{group_id}", status_code=303)

@@ -10,7 +10,7 @@ from app.dependencies import FhirDep, SessionDep
 from app.errors import AppError
 from app.groups import service as groups
 from app.groups.schemas import GroupCreate
-from app.ids import PathId
+from app.ids import FormId, PathId
 from app.organisations import service as organisations
 from app.organisations.schemas import (
     FeatureKey,
@@ -37,7 +37,6 @@ CanUpdate = page_authorized(Action.ORGANISATION_UPDATE)
 CanSwitch = page_authorized(Action.ORGANISATION_MANAGE_FEATURES)
 CanManageMembers = page_authorized(Action.ORGANISATION_MANAGE_MEMBERS)
 CanManagePatient = page_authorized(Action.PATIENT_MANAGE)
-FormUserId = Annotated[int, Form(ge=1, le=2**31 - 1)]
 
 
 def _back_to(organisation_id: int, section: str = "") -> RedirectResponse:
@@ -166,7 +165,7 @@ async def switch_feature(
 
 @router.post("/{organisation_id}/staff", dependencies=[CsrfChecked, CanManageMembers])
 async def add_staff(
-    organisation_id: PathId, actor: WebActor, session: SessionDep, user_id: FormUserId = 0
+    organisation_id: PathId, actor: WebActor, session: SessionDep, user_id: FormId = 0
 ) -> Response:
     await organisations.put_staff(session, actor, organisation_id, user_id, MembershipUpdate())
     return _back_to(organisation_id, "staff")
