@@ -1,5 +1,6 @@
 """The SQL side: declarative base, column types, engine and the per-request session."""
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from app.errors import AppError
+
+logger = logging.getLogger("parley.db")
 
 # Stable constraint names, so that migrations can name what they drop or alter.
 NAMING_CONVENTION = {
@@ -107,6 +110,31 @@ async def end_reads(session: AsyncSession) -> None:
         await session.commit()
 
 
+# Keys of `AsyncSession.info` that a request fills in for the code below it.
+CLIENT_ADDRESS = "parley.client_address"
+KEPT_ROWS = "parley.kept_rows"
+
+
+def keep_whatever_happens(session: AsyncSession, row: Base) -> None:
+    """A row written after the request's transaction ends, committed or rolled back: the
+    record of a refused attempt must outlive the failed request that it explains."""
+    session.info.setdefault(KEPT_ROWS, []).append(row)
+
+
+async def write_kept_rows(session: AsyncSession) -> None:
+    rows = session.info.pop(KEPT_ROWS, [])
+    if not rows:
+        return
+    try:
+        session.add_all(rows)
+        await session.commit()
+    except Exception:
+        # Never hide the request's own outcome behind this one; say it happened, without
+        # the rows (they may name patients).
+        await session.rollback()
+        logger.error("could not write %d kept audit rows", len(rows))
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
@@ -119,6 +147,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
+        session.info[CLIENT_ADDRESS] = request.client.host if request.client else None
         try:
             yield session
             await session.commit()
@@ -128,3 +157,5 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+        finally:
+            await write_kept_rows(session)

@@ -3,17 +3,38 @@
 from dataclasses import dataclass
 from enum import Enum
 
-from app.access.actions import RULES, Action, Grant, Relation, Target
+from app.access.actions import (
+    FEATURE_NAMES,
+    RULES,
+    SEEN_THROUGH,
+    Action,
+    Grant,
+    Relation,
+    Rule,
+    Target,
+)
 from app.access.levels import at_least
 from app.auth.models import SystemPermission
+from app.organisations.schemas import FeatureKey
 
 
 @dataclass(frozen=True)
 class Actor:
+    """The caller as access sees them. Built from the user row on every request, so a
+    change of level, competencies or patient link holds from the next one."""
+
     user_id: int
     level: SystemPermission
     competencies: frozenset[str]
-    patient_id: str | None = None
+    patient_id: str | None = None  # only for a patient-level account: the patient it is
+
+    @property
+    def is_staff(self) -> bool:
+        return at_least(self.level, SystemPermission.STAFF)
+
+    @property
+    def is_admin(self) -> bool:
+        return at_least(self.level, SystemPermission.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -22,35 +43,64 @@ class Facts:
 
     exists: bool = True
     relations: frozenset[Relation] = frozenset()
+    features: frozenset[FeatureKey] = frozenset()
+    about_self: bool = False  # the user the action changes is the caller
+    patient_id: str | None = None  # the patient the target is about, for the audit log
 
 
-class Decision(Enum):
-    ALLOW = "allow"
+class Outcome(Enum):
+    ALLOW = "allowed"
     FORBIDDEN = "forbidden"  # the caller may see the target, but not do this
     NOT_FOUND = "not-found"  # the caller may not even learn the target exists
+    FEATURE_OFF = "feature-disabled"  # allowed, were the feature on
+    OWN_ACCESS = "own-access"  # nobody raises their own access
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reason: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome is Outcome.ALLOW
 
 
 def decide(actor: Actor, action: Action, facts: Facts) -> Decision:
     rule = RULES[action]
-    if rule.target is not Target.NONE and not _may_see(actor, rule.target, facts):
-        return Decision.NOT_FOUND
-    if any(_meets(actor, grant, facts) for grant in rule.grants):
-        return Decision.ALLOW
-    return Decision.FORBIDDEN
+    if rule.target is not Target.NONE and not may_see(actor, rule.target, facts):
+        return Decision(Outcome.NOT_FOUND, f"No such {rule.target.value}.")
+    met = [each for each in rule.grants if meets(actor, each, facts)]
+    if not met:
+        return Decision(Outcome.FORBIDDEN, rule.refusal)
+    if rule.not_on_self and facts.about_self:
+        return Decision(Outcome.OWN_ACCESS, "Another admin must change your own access.")
+    missing = min((_missing_features(rule, each, facts) for each in met), key=len)
+    if not missing:
+        return Decision(Outcome.ALLOW)
+    names = " and ".join(sorted(FEATURE_NAMES[key] for key in missing))
+    verb = "is" if len(missing) == 1 else "are"
+    return Decision(Outcome.FEATURE_OFF, f"{names} {verb} switched off for this organisation.")
 
 
-def _may_see(actor: Actor, target: Target, facts: Facts) -> bool:
+def may_see(actor: Actor, target: Target, facts: Facts) -> bool:
     if not facts.exists:
         return False
-    if at_least(actor.level, SystemPermission.ADMIN):
-        return True
-    visible_through = {Relation.SELF, Relation.CARE, Relation.MEMBER}
-    return bool(facts.relations & visible_through)
+    seen_through = RULES[SEEN_THROUGH[target]]
+    return any(meets(actor, each, facts) for each in seen_through.grants)
 
 
-def _meets(actor: Actor, grant: Grant, facts: Facts) -> bool:
-    if not at_least(actor.level, grant.level):
-        return False
-    if grant.competency is not None and grant.competency not in actor.competencies:
-        return False
-    return grant.relation is Relation.ANY or grant.relation in facts.relations
+def meets(actor: Actor, grant: Grant, facts: Facts) -> bool:
+    """The grant's level, competency and relations hold (features are weighed apart)."""
+    return qualifies(actor, grant) and grant.relations <= facts.relations
+
+
+def qualifies(actor: Actor, grant: Grant) -> bool:
+    """The actor has the grant's level and competency, whatever their relations."""
+    return at_least(actor.level, grant.level) and (
+        grant.competency is None or grant.competency in actor.competencies
+    )
+
+
+def _missing_features(rule: Rule, grant: Grant, facts: Facts) -> frozenset[FeatureKey]:
+    return (rule.features | grant.features) - facts.features

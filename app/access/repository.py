@@ -1,130 +1,96 @@
-"""The SQL behind access decisions: relations between a caller and a patient or organisation."""
+"""Loading the facts of one target: whether it exists, every relation the caller has to it,
+and the features its organisations switch on, in a single round trip."""
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from typing import Any
+
+from sqlalchemy import ColumnElement, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import QueryableAttribute
 
-from app.messaging.models import (
-    Conversation,
-    ConversationOrganisation,
-    ConversationParticipant,
-    GroupMember,
-)
-from app.organisations.models import Organisation, PatientMembership, StaffMembership
-from app.patients.models import ExternalAccessGrant, PatientMetadata
+from app.access import relations as sql
+from app.access.actions import Relation
+from app.access.policy import Actor, Facts
+from app.auth.models import User
+from app.messaging.models import Conversation
+from app.organisations.models import Organisation
+from app.organisations.schemas import FeatureKey
+from app.patients.models import PatientMetadata
 
-PatientIdColumn = ColumnElement[str] | QueryableAttribute[str]
+NO_FEATURES: dict[FeatureKey, ColumnElement[bool]] = {}
 
 
-def care_relation(user_id: int, patient_id_column: PatientIdColumn) -> ColumnElement[bool]:
-    """True where the user cares for the patient: a shared organisation or a live grant."""
-    shared_organisation = exists().where(
-        PatientMembership.patient_id == patient_id_column,
-        StaffMembership.organisation_id == PatientMembership.organisation_id,
-        StaffMembership.user_id == user_id,
+async def patient_facts(session: AsyncSession, actor: Actor, patient_id: str) -> Facts:
+    column = PatientMetadata.patient_id
+    return await _facts(
+        session,
+        key=column,
+        target=patient_id,
+        patient=column,
+        relations=sql.patient_relations(actor, column),
+        features=sql.patient_features(column),
     )
-    live_grant = exists().where(
-        ExternalAccessGrant.patient_id == patient_id_column,
-        ExternalAccessGrant.user_id == user_id,
-        ExternalAccessGrant.revoked_at.is_(None),
+
+
+async def conversation_facts(session: AsyncSession, actor: Actor, conversation_id: int) -> Facts:
+    return await _facts(
+        session,
+        key=Conversation.id,
+        target=conversation_id,
+        patient=Conversation.patient_id,
+        relations=sql.conversation_relations(actor),
+        features=sql.conversation_features(),
     )
-    return or_(shared_organisation, live_grant)
 
 
-def visible_patients(
+async def organisation_facts(session: AsyncSession, actor: Actor, organisation_id: int) -> Facts:
+    return await _facts(
+        session,
+        key=Organisation.id,
+        target=organisation_id,
+        patient=None,
+        relations=sql.organisation_relations(actor),
+        features=NO_FEATURES,
+    )
+
+
+async def user_facts(session: AsyncSession, actor: Actor, user_id: int) -> Facts:
+    return await _facts(
+        session,
+        key=User.id,
+        target=user_id,
+        patient=None,
+        relations=sql.user_relations(actor),
+        features=NO_FEATURES,
+    )
+
+
+async def _facts(
+    session: AsyncSession,
     *,
-    user_id: int,
-    is_admin: bool,
-    own_patient_id: str | None,
-    patient_id_column: PatientIdColumn,
-) -> ColumnElement[bool]:
-    if is_admin:
-        return true()
-    if own_patient_id is not None:
-        return patient_id_column == own_patient_id
-    if user_id <= 0:
-        return false()
-    return care_relation(user_id, patient_id_column)
-
-
-async def patient_relations(
-    session: AsyncSession, *, user_id: int, patient_id: str
-) -> tuple[bool, bool, bool]:
-    """(exists, is active, cared for by the user), in one round trip."""
-    patient = PatientMetadata.patient_id
-    row = (
-        await session.execute(
-            select(PatientMetadata.is_active, care_relation(user_id, patient)).where(
-                patient == patient_id
-            )
-        )
-    ).first()
+    key: Any,
+    target: str | int,
+    patient: Any,
+    relations: sql.Conditions,
+    features: dict[FeatureKey, ColumnElement[bool]],
+) -> Facts:
+    named_relations = list(relations)
+    named_features = list(features)
+    statement = select(
+        patient if patient is not None else null(),
+        *(relations[name] for name in named_relations),
+        *(features[name] for name in named_features),
+    ).where(key == target)
+    row = (await session.execute(statement)).first()
     if row is None:
-        return False, False, False
-    return True, bool(row[0]), bool(row[1])
-
-
-async def organisation_relations(
-    session: AsyncSession, *, user_id: int, own_patient_id: str | None, organisation_id: int
-) -> tuple[bool, bool]:
-    """(exists, the user is a member: staff, or the patient the user is)."""
-    staff = exists().where(
-        StaffMembership.organisation_id == Organisation.id, StaffMembership.user_id == user_id
-    )
-    as_patient = exists().where(
-        PatientMembership.organisation_id == Organisation.id,
-        PatientMembership.patient_id == own_patient_id,
-    )
-    member = or_(staff, as_patient) if own_patient_id is not None else staff
-    row = (
-        await session.execute(
-            select(Organisation.id, member).where(Organisation.id == organisation_id)
-        )
-    ).first()
-    return (row is not None, bool(row[1]) if row else False)
-
-
-def takes_part(user_id: int) -> ColumnElement[bool]:
-    """The user is a participant of `Conversation`: in person, or through a group."""
-    return exists().where(
-        ConversationParticipant.conversation_id == Conversation.id,
-        or_(
-            ConversationParticipant.user_id == user_id,
-            ConversationParticipant.group_id.in_(
-                select(GroupMember.group_id).where(GroupMember.user_id == user_id)
-            ),
+        return Facts(exists=False, patient_id=target if isinstance(target, str) else None)
+    held = row[1 : 1 + len(named_relations)]
+    switched = row[1 + len(named_relations) :]
+    return Facts(
+        exists=True,
+        relations=frozenset(
+            Relation(name) for name, value in zip(named_relations, held, strict=True) if value
         ),
-    )
-
-
-def staff_of_conversation_organisation(user_id: int) -> ColumnElement[bool]:
-    return exists().where(
-        ConversationOrganisation.conversation_id == Conversation.id,
-        StaffMembership.organisation_id == ConversationOrganisation.organisation_id,
-        StaffMembership.user_id == user_id,
-    )
-
-
-def visible_conversations(
-    *, user_id: int, own_patient_id: str | None, reads_records: bool
-) -> ColumnElement[bool]:
-    """A WHERE on `Conversation`: the ones the user may read.
-
-    A patient: conversations about themself that they take part in. Staff who
-    may read patient records: conversations about patients they care for, that
-    they take part in, or that belong to one of their organisations, or whose
-    patient granted them access.
-    """
-    if own_patient_id is not None:
-        return and_(Conversation.patient_id == own_patient_id, takes_part(user_id))
-    if not reads_records:
-        return false()
-    live_grant = exists().where(
-        ExternalAccessGrant.patient_id == Conversation.patient_id,
-        ExternalAccessGrant.user_id == user_id,
-        ExternalAccessGrant.revoked_at.is_(None),
-    )
-    return and_(
-        care_relation(user_id, Conversation.patient_id),
-        or_(takes_part(user_id), staff_of_conversation_organisation(user_id), live_grant),
+        features=frozenset(
+            name for name, value in zip(named_features, switched, strict=True) if value
+        ),
+        patient_id=row[0],
     )

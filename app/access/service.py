@@ -1,49 +1,101 @@
-"""The one entry point for access decisions: `authorize(session, actor, action, target)`."""
+"""The one entry point for access decisions: `authorize(session, actor, action, target)`.
+
+Every service calls it before it touches what the action concerns; a refusal is
+an error of its own kind and leaves an audit row that outlives the request.
+"""
+
+import dataclasses
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access import repository
-from app.access.actions import READ_RECORDS, RULES, Action, Relation, Target
+from app.access import relations, repository
+from app.access.actions import READ_RECORDS, RULES, Action, Target
 from app.access.competencies import final_competencies
-from app.access.levels import at_least
-from app.access.policy import Actor, Decision, Facts, decide
-from app.access.repository import PatientIdColumn
+from app.access.errors import FeatureDisabledError, OwnAccessError
+from app.access.policy import Actor, Decision, Facts, Outcome, decide
+from app.access.relations import PatientIdColumn
+from app.audit import log as audit
+from app.audit.log import DENIED, AuditEntry
 from app.auth.models import SystemPermission, User
 from app.errors import ForbiddenError, NotFoundError
 from app.ids import in_int32
 
+TargetId = str | int | None
+
 
 def actor_of(user: User) -> Actor:
+    """A patient-level account holds no clinical competencies and acts only as its own
+    patient; any other level never acts as a patient, whatever its row still names."""
+    level = user.system_permissions
+    is_patient_level = level is SystemPermission.PATIENT
+    competencies = (
+        frozenset()
+        if is_patient_level
+        else final_competencies(
+            user.base_profession, user.additional_competencies, user.removed_competencies
+        )
+    )
     return Actor(
         user_id=user.id,
-        level=user.system_permissions,
-        competencies=final_competencies(
-            user.base_profession, user.additional_competencies, user.removed_competencies
-        ),
-        patient_id=user.fhir_patient_id,
+        level=level,
+        competencies=competencies,
+        patient_id=user.fhir_patient_id if is_patient_level else None,
+    )
+
+
+def may_hold_grant(user: User) -> bool:
+    """External access goes to active staff who read records: never to patients, and never
+    to admin accounts, whose reach is management, not care."""
+    actor = actor_of(user)
+    return (
+        user.is_active
+        and actor.level is SystemPermission.STAFF
+        and READ_RECORDS in actor.competencies
     )
 
 
 async def authorize(
-    session: AsyncSession, actor: Actor, action: Action, target: str | int | None = None
-) -> None:
-    """Raise unless the actor may do this; NotFound when they may not even see the target."""
-    decision = decide(actor, action, await _facts(session, actor, action, target))
-    if decision is Decision.NOT_FOUND:
-        raise NotFoundError(f"No such {RULES[action].target.value}.")
-    if decision is Decision.FORBIDDEN:
-        raise ForbiddenError(f"You may not {action.value.replace('.', ' ').replace('_', ' ')}.")
+    session: AsyncSession,
+    actor: Actor,
+    action: Action,
+    target: TargetId = None,
+    *,
+    about_user: int | None = None,
+) -> Facts:
+    """The facts of the target if the actor may do this; otherwise a refusal, audited.
+
+    `about_user` names the user an action changes, for the rules that nobody may apply to
+    themself (raising one's own access)."""
+    rule = RULES[action]
+    if rule.not_on_self and about_user is None:
+        raise TypeError(f"{action.value} must name the user it is about")
+    facts = await load_facts(session, actor, action, target)
+    if about_user is not None and about_user == actor.user_id:
+        facts = dataclasses.replace(facts, about_self=True)
+    decision = decide(actor, action, facts)
+    if not decision.allowed:
+        _audit_refusal(session, actor, action, target, facts, decision)
+        raise _error_for(decision)
+    return facts
 
 
 async def is_allowed(
-    session: AsyncSession, actor: Actor, action: Action, target: str | int | None = None
+    session: AsyncSession, actor: Actor, action: Action, target: TargetId = None
 ) -> bool:
-    return decide(actor, action, await _facts(session, actor, action, target)) is Decision.ALLOW
+    """A question, not an attempt: nothing is audited."""
+    return decide(actor, action, await load_facts(session, actor, action, target)).allowed
 
 
-async def _facts(
-    session: AsyncSession, actor: Actor, action: Action, target: str | int | None
+def refusal(actor: Actor, action: Action, facts: Facts) -> Decision | None:
+    """Why the actor may not do `action` to a target whose facts are already loaded (for
+    showing what a page offers), or None when they may."""
+    decision = decide(actor, action, facts)
+    return None if decision.allowed else decision
+
+
+async def load_facts(
+    session: AsyncSession, actor: Actor, action: Action, target: TargetId
 ) -> Facts:
     kind = RULES[action].target
     if kind is Target.NONE:
@@ -51,56 +103,69 @@ async def _facts(
     if target is None:
         return Facts(exists=False)
     if kind is Target.PATIENT:
-        return await patient_facts(session, actor, str(target))
-    return await _organisation_facts(session, actor, target)
+        return await repository.patient_facts(session, actor, str(target))
+    number = _row_id(target)
+    if number is None:
+        return Facts(exists=False)
+    if kind is Target.CONVERSATION:
+        return await repository.conversation_facts(session, actor, number)
+    if kind is Target.ORGANISATION:
+        return await repository.organisation_facts(session, actor, number)
+    return await repository.user_facts(session, actor, number)
 
 
-async def patient_facts(session: AsyncSession, actor: Actor, patient_id: str) -> Facts:
-    exists, _, cared_for = await repository.patient_relations(
-        session, user_id=actor.user_id, patient_id=patient_id
-    )
-    relations = set()
-    if actor.patient_id == patient_id:
-        relations.add(Relation.SELF)
-    if cared_for and actor.patient_id is None:
-        relations.add(Relation.CARE)
-    return Facts(exists=exists, relations=frozenset(relations))
-
-
-async def _organisation_facts(session: AsyncSession, actor: Actor, target: str | int) -> Facts:
+def _row_id(target: str | int) -> int | None:
     try:
-        organisation_id = int(target)
+        number = int(target)
     except ValueError:
-        return Facts(exists=False)
-    if not in_int32(organisation_id):
-        return Facts(exists=False)
-    exists, member = await repository.organisation_relations(
+        return None
+    return number if in_int32(number) else None
+
+
+def _error_for(decision: Decision) -> Exception:
+    if decision.outcome is Outcome.NOT_FOUND:
+        return NotFoundError(decision.reason)
+    if decision.outcome is Outcome.FEATURE_OFF:
+        return FeatureDisabledError(decision.reason)
+    if decision.outcome is Outcome.OWN_ACCESS:
+        return OwnAccessError(decision.reason)
+    return ForbiddenError(decision.reason)
+
+
+def _audit_refusal(
+    session: AsyncSession,
+    actor: Actor,
+    action: Action,
+    target: TargetId,
+    facts: Facts,
+    decision: Decision,
+) -> None:
+    kind = RULES[action].target
+    conversation = _row_id(target) if kind is Target.CONVERSATION and target else None
+    audit.record_refusal(
         session,
-        user_id=actor.user_id,
-        own_patient_id=actor.patient_id,
-        organisation_id=organisation_id,
+        AuditEntry(
+            action=action.value,
+            outcome=DENIED,
+            reason=decision.outcome.value,
+            actor_id=actor.user_id,
+            patient_id=facts.patient_id,
+            conversation_id=conversation if facts.exists else None,
+            target_user_id=_row_id(target) if kind is Target.USER and target else None,
+            details={"target": str(target)[:64]} if target is not None else {},
+        ),
     )
-    return Facts(exists=exists, relations=frozenset({Relation.MEMBER} if member else set()))
 
 
-def visible_patients(actor: Actor, patient_id_column: PatientIdColumn) -> ColumnElement[bool]:
+def visible_patients(actor: Actor, patient_id: PatientIdColumn) -> ColumnElement[bool]:
     """A WHERE condition: the patients this actor may see (for lists)."""
-    return repository.visible_patients(
-        user_id=actor.user_id,
-        is_admin=at_least(actor.level, SystemPermission.ADMIN),
-        own_patient_id=actor.patient_id,
-        patient_id_column=patient_id_column,
+    return relations.compile_rule(
+        actor, Action.PATIENT_READ, relations.patient_relations(actor, patient_id)
     )
-
-
-def is_admin(actor: Actor) -> bool:
-    return at_least(actor.level, SystemPermission.ADMIN)
 
 
 def visible_conversations(actor: Actor) -> ColumnElement[bool]:
     """A WHERE condition on conversations: the ones this actor may read."""
-    return repository.visible_conversations(
-        user_id=actor.user_id,
-        own_patient_id=actor.patient_id,
-        reads_records=READ_RECORDS in actor.competencies,
+    return relations.compile_rule(
+        actor, Action.CONVERSATION_READ, relations.conversation_relations(actor)
     )

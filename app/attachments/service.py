@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import service as audit
-from app.audit.service import AuditEntry
+from app.audit import log as audit
+from app.audit.log import AuditEntry
 from app.auth.models import User
 from app.db import end_reads
 from app.errors import NotFoundError

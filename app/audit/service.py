@@ -1,60 +1,52 @@
-"""Writing the audit log. Rows join the caller's transaction, so an action and its
-record are kept or lost together."""
-
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+"""Reading the audit log: admins only, newest first, with names beside the ids."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import service as access
+from app.access.actions import Action
+from app.access.policy import Actor
 from app.audit import repository
+from app.audit.log import ALLOWED, DENIED
 from app.audit.models import AuditEvent
-from app.audit.schemas import AuditEventRead
+from app.audit.schemas import AuditEventRead, AuditFilter, NamedRef
 from app.pagination import Page, decode_cursor, encode_cursor
 
 
-@dataclass(frozen=True)
-class AuditEntry:
-    action: str
-    outcome: str = "success"
-    actor_id: int | None = None
-    target_user_id: int | None = None
-    patient_id: str | None = None
-    conversation_id: int | None = None
-    client_address: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-def record(session: AsyncSession, entry: AuditEntry) -> None:
-    session.add(
-        AuditEvent(
-            action=entry.action,
-            outcome=entry.outcome,
-            actor_id=entry.actor_id,
-            target_user_id=entry.target_user_id,
-            patient_id=entry.patient_id,
-            conversation_id=entry.conversation_id,
-            client_address=entry.client_address,
-            details=entry.details,
-        )
-    )
-
-
 async def list_events(
-    session: AsyncSession,
-    *,
-    patient_id: str | None,
-    user_id: int | None,
-    since: datetime | None,
-    cursor: str | None,
-    limit: int,
+    session: AsyncSession, actor: Actor, query: AuditFilter, *, cursor: str | None, limit: int
 ) -> Page[AuditEventRead]:
+    await access.authorize(session, actor, Action.AUDIT_READ)
     before_id = decode_cursor(cursor, int)[0] if cursor else None
-    rows = await repository.page(
-        session, patient_id=patient_id, user_id=user_id, since=since, before_id=before_id,
-        limit=limit + 1,
-    )  # fmt: skip
+    rows = await repository.page(session, query, before_id=before_id, limit=limit + 1)
+    page = rows[:limit]
+    names = await repository.names_of(
+        session,
+        user_ids={row.actor_id for row in page if row.actor_id is not None},
+        patient_ids={row.patient_id for row in page if row.patient_id is not None},
+    )
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return Page(
-        items=[AuditEventRead.model_validate(row) for row in rows[:limit]], next_cursor=next_cursor
+    return Page(items=[_read(row, names) for row in page], next_cursor=next_cursor)
+
+
+def _read(row: AuditEvent, names: repository.Names) -> AuditEventRead:
+    allowed = row.outcome in repository.ALLOWED_OUTCOMES
+    return AuditEventRead(
+        id=row.id,
+        occurred_at=row.occurred_at,
+        at=row.occurred_at,
+        actor_id=row.actor_id,
+        actor=NamedRef(id=row.actor_id, name=names.users.get(row.actor_id, ""))
+        if row.actor_id is not None
+        else None,
+        action=row.action,
+        outcome=ALLOWED if allowed else DENIED,
+        reason=None if allowed else row.reason or row.outcome,
+        target_user_id=row.target_user_id,
+        patient_id=row.patient_id,
+        patient=NamedRef(id=row.patient_id, name=names.patients.get(row.patient_id, ""))
+        if row.patient_id is not None
+        else None,
+        conversation_id=row.conversation_id,
+        client_address=row.client_address,
+        details=row.details,
     )

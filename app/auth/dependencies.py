@@ -5,23 +5,20 @@ the token's version (bumped by deactivation and password changes), and the
 login session must not be revoked or expired.
 """
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 
 from argon2 import PasswordHasher
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.access.levels import at_least
 from app.auth import repository
 from app.auth.errors import InvalidTokenError
-from app.auth.models import SystemPermission
 from app.auth.service import AuthContext, ClientInfo, Principal, login_stands
 from app.auth.throttle import LoginThrottle
 from app.auth.tokens import decode_access_token
 from app.db import utc_now
 from app.dependencies import SessionDep, SettingsDep
-from app.errors import ForbiddenError, UnauthorizedError
+from app.errors import UnauthorizedError
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
 
@@ -75,17 +72,3 @@ async def get_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
-
-
-def require_level(
-    minimum: SystemPermission,
-) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
-    async def dependency(principal: CurrentPrincipal) -> Principal:
-        if not at_least(principal.user.system_permissions, minimum):
-            raise ForbiddenError(f"This needs the {minimum.value} permission level.")
-        return principal
-
-    return dependency
-
-
-AdminPrincipal = Annotated[Principal, Depends(require_level(SystemPermission.ADMIN))]

@@ -7,9 +7,9 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.competencies import competencies_of
-from app.audit import service as audit
-from app.audit.service import AuditEntry
+from app.access import service as access
+from app.audit import log as audit
+from app.audit.log import ALLOWED, DENIED, AuditEntry
 from app.auth import repository, totp
 from app.auth.errors import (
     InvalidCredentialsError,
@@ -54,10 +54,11 @@ class AuthContext:
     throttle: LoginThrottle
     client: ClientInfo
 
-    def audit(self, action: str, outcome: str = "success", **fields: object) -> None:
+    def audit(self, action: str, denied_because: str | None = None, **fields: object) -> None:
         entry = AuditEntry(
             action=action,
-            outcome=outcome,
+            outcome=DENIED if denied_because else ALLOWED,
+            reason=denied_because,
             client_address=self.client.address,
             **fields,  # type: ignore[arg-type]
         )
@@ -185,10 +186,10 @@ async def record_failure(ctx: AuthContext, account: str, user: User | None, reas
     await ctx.throttle.record_failure(account=account, address=ctx.client.address)
     ctx.audit(
         "auth.failure",
-        "failure",
+        reason,
         actor_id=user.id if user else None,
         target_user_id=user.id if user else None,
-        details={"reason": reason, "username": account},
+        details={"username": account},
     )
 
 
@@ -251,7 +252,7 @@ async def refresh(ctx: AuthContext, refresh_token: str) -> TokenPair:
             ctx.session, user_id=user.id, session_id=auth_session.id, reason="token-reuse", now=now
         )
         ctx.audit(
-            "auth.refresh_token_reuse", "denied", target_user_id=user.id,
+            "auth.refresh_token_reuse", "token-reuse", target_user_id=user.id,
             details={"session_id": auth_session.id},
         )  # fmt: skip
         raise RefreshTokenReusedError()
@@ -352,7 +353,9 @@ async def create_superadmin(
 
 
 async def describe(ctx: AuthContext, user: User) -> MeRead:
+    """The caller as access sees them: the competencies and patient link that are in force."""
     memberships = await organisations_service.memberships_of_staff(ctx.session, user.id)
+    actor = access.actor_of(user)
     return MeRead(
         id=user.id,
         username=user.username,
@@ -360,7 +363,7 @@ async def describe(ctx: AuthContext, user: User) -> MeRead:
         email=user.email,
         system_permissions=user.system_permissions,
         base_profession=user.base_profession,
-        competencies=competencies_of(user),
+        competencies=sorted(actor.competencies),
         organisations=[
             OrganisationMembershipRead(
                 id=membership.organisation_id,
@@ -369,7 +372,7 @@ async def describe(ctx: AuthContext, user: User) -> MeRead:
             )
             for membership in memberships
         ],
-        fhir_patient_id=user.fhir_patient_id,
+        fhir_patient_id=actor.patient_id,
         totp_enabled=user.totp_enabled,
     )
 

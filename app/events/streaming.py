@@ -2,9 +2,9 @@
 
 Each event is checked against the caller's right to see its conversation at
 that moment (cached for a couple of seconds), so removing someone from a
-group or revoking a grant stops their events too. The caller's session is
-checked again every half minute; a stream outlives neither a logout nor a
-deactivation by longer than that.
+group or an organisation, or revoking a grant, stops their events too. Every
+couple of seconds the stream also reloads its caller: a logout, a deactivation
+or a change of level or competencies ends or narrows it within that time.
 """
 
 import asyncio
@@ -27,7 +27,7 @@ from app.events.bus import EventBus, LiveEvent
 from app.messaging.models import Conversation
 
 VISIBILITY_SECONDS = 2.0
-REAUTHORISE_SECONDS = 30.0
+REAUTHORISE_SECONDS = 2.0
 QUIET = LiveEvent(id=0, type="", conversation_id=0, payload={})  # no event came in time
 
 
@@ -51,20 +51,28 @@ class Visibility:
         self._known[conversation_id] = (now, found is not None)
         return found is not None
 
+    def follow(self, actor: Actor) -> None:
+        """The caller as they are now: what they may see is decided afresh if they changed."""
+        if actor != self.actor:
+            self.actor = actor
+            self._known.clear()
 
-async def still_signed_in(
+
+async def current_actor(
     sessionmaker: async_sessionmaker[AsyncSession], principal: Principal
-) -> bool:
+) -> Actor | None:
+    """The caller as the database has them now, or None when their login no longer holds."""
     async with sessionmaker() as session:
         found = await auth_repository.load_principal(
             session, user_id=principal.user.id, session_id=principal.session_id
         )
     if found is None:
-        return False
+        return None
     user, auth_session = found
-    return login_stands(
+    stands = login_stands(
         user, auth_session, now=utc_now(), token_version=principal.user.token_version
     )
+    return access.actor_of(user) if stands else None
 
 
 def to_sse(event: LiveEvent) -> ServerSentEvent:
@@ -96,8 +104,10 @@ async def stream(
         recheck_at = time.monotonic() + REAUTHORISE_SECONDS
         while (live := await _next(queue, recheck_at)) is not None:
             if time.monotonic() >= recheck_at:
-                if not await still_signed_in(sessionmaker, principal):
+                actor = await current_actor(sessionmaker, principal)
+                if actor is None:
                     return
+                visibility.follow(actor)
                 recheck_at = time.monotonic() + REAUTHORISE_SECONDS
             # The bus hands each live event out once; only the backlog may repeat one.
             if live is QUIET or live.id in replayed:

@@ -5,8 +5,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.access.actions import Action
 from app.access.policy import Actor
-from app.audit import service as audit
-from app.audit.service import AuditEntry
+from app.audit import log as audit
+from app.audit.log import AuditEntry
 from app.db import utc_now
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.groups import repository
@@ -15,7 +15,12 @@ from app.messaging.models import Group
 
 
 async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> GroupRead:
+    """A group of the organisation's staff; its creator joins only if someone else adds them."""
     await access.authorize(session, actor, Action.GROUP_MANAGE, data.organisation_id)
+    if actor.user_id in data.member_ids:
+        await access.authorize(
+            session, actor, Action.GROUP_ADD_MEMBER, data.organisation_id, about_user=actor.user_id
+        )
     await _check_members(session, data.organisation_id, data.member_ids)
     if await repository.name_taken(session, data.organisation_id, data.name, except_id=0):
         raise ConflictError("The organisation already has a group of that name.")
@@ -30,7 +35,8 @@ async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> Grou
     return await _read(session, group)
 
 
-async def of_organisation(session: AsyncSession, organisation_id: int) -> list[Group]:
+async def of_organisation(session: AsyncSession, actor: Actor, organisation_id: int) -> list[Group]:
+    await access.authorize(session, actor, Action.GROUP_READ, organisation_id)
     return await repository.of_organisation(session, organisation_id)
 
 
@@ -52,13 +58,20 @@ async def _read(session: AsyncSession, group: Group) -> GroupRead:
     )
 
 
-async def load(session: AsyncSession, actor: Actor, group_id: int, action: Action) -> Group:
+async def load(
+    session: AsyncSession,
+    actor: Actor,
+    group_id: int,
+    action: Action,
+    *,
+    about_user: int | None = None,
+) -> Group:
     """The group if the actor may do `action` to it; 404 for a group they may not see."""
     group = await repository.get(session, group_id)
     if group is None:
         raise NotFoundError("No such group.")
     try:
-        await access.authorize(session, actor, action, group.organisation_id)
+        await access.authorize(session, actor, action, group.organisation_id, about_user=about_user)
     except NotFoundError:
         raise NotFoundError("No such group.") from None
     return group
@@ -83,7 +96,8 @@ async def update(
 
 
 async def add_member(session: AsyncSession, actor: Actor, group_id: int, user_id: int) -> GroupRead:
-    group = await load(session, actor, group_id, Action.GROUP_MANAGE)
+    """Membership widens what one may see: nobody adds themself."""
+    group = await load(session, actor, group_id, Action.GROUP_ADD_MEMBER, about_user=user_id)
     await _check_members(session, group.organisation_id, [user_id], field=("path", "user_id"))
     if not await repository.is_member(session, group.id, user_id):
         repository.add_member(session, group.id, user_id)

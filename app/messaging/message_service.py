@@ -10,9 +10,10 @@ import anyio.to_thread
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.access.actions import Action
 from app.attachments.preparation import prepare
-from app.audit import service as audit
-from app.audit.service import AuditEntry
+from app.audit import log as audit
+from app.audit.log import AuditEntry
 from app.auth.models import User
 from app.db import end_reads, utc_now
 from app.errors import ConflictError, ForbiddenError, InvalidInputError
@@ -25,7 +26,7 @@ from app.fhir.resources import (
     message_identifier,
     parse_message,
 )
-from app.messaging import idempotency, permissions, projection, repository
+from app.messaging import idempotency, projection, repository
 from app.messaging.idempotency import KeyedRequest
 from app.messaging.models import Message
 from app.messaging.schemas import (
@@ -42,10 +43,9 @@ from app.messaging.service import (
     detail_of,
     load_view,
     project_message,
-    raise_for,
+    refuse_if_closed,
     reserve_send_time,
 )
-from app.organisations.service import FeatureDisabledError
 from app.pagination import Page, decode_cursor, encode_cursor
 
 
@@ -58,11 +58,10 @@ async def send_message(
     data: MessageCreate,
     request: KeyedRequest | None,
 ) -> MessageRead:
-    view = await load_view(session, user, conversation_id)
+    view = await load_view(session, user, conversation_id, Action.CONVERSATION_WRITE)
     if (earlier := await idempotency.earlier_answer(session, request)) is not None:
         return MessageRead.model_validate_json(earlier)
-    if refusal := permissions.write_refusal(view.actor, view.facts):
-        raise_for(refusal)
+    refuse_if_closed(view)
     amended = await _amendable(session, view, data.amends_id)
     await end_reads(session)
     record = projection.text_message(
@@ -103,13 +102,10 @@ async def send_attachment(
 ) -> MessageRead:
     """An image or voice note: the bytes become a FHIR Binary (under an id derived from the
     message, so a retry makes no second one), then the message that points at it."""
-    view = await load_view(session, user, conversation_id)
+    view = await load_view(session, user, conversation_id, Action.CONVERSATION_ATTACH)
     if (earlier := await idempotency.earlier_answer(session, request)) is not None:
         return MessageRead.model_validate_json(earlier)
-    if refusal := permissions.write_refusal(view.actor, view.facts):
-        raise_for(refusal)
-    if not view.facts.attachments_on:
-        raise FeatureDisabledError("Attachments are off for this conversation's organisation.")
+    refuse_if_closed(view)
     await end_reads(session)
     # Decoding and re-encoding an image takes CPU time: off the event loop, like hashing.
     prepared = await anyio.to_thread.run_sync(
@@ -222,9 +218,9 @@ async def open_conversation(
     view = await load_view(session, user, conversation_id)
     detail = await detail_of(session, view)
     messages = await _thread_page(session, view, before=before, limit=limit)
-    if view.facts.is_participant and before is None:
+    if view.is_participant and before is None:
         await _mark_read(session, view, ReadMarker())
-    return OpenedConversation(detail, messages, view.facts.attachments_on)
+    return OpenedConversation(detail, messages, view.attachments_on)
 
 
 async def _thread_page(

@@ -22,11 +22,9 @@ from app.messaging.models import (
 from app.messaging.records import InboxRow, ParticipantRow
 
 
-async def load_visible(
-    session: AsyncSession, conversation_id: int, visible: ColumnElement[bool]
-) -> Conversation | None:
-    statement = select(Conversation).where(Conversation.id == conversation_id, visible)
-    return await session.scalar(statement)
+async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation | None:
+    """By id alone: for a caller `app.access` has allowed to see it."""
+    return await session.get(Conversation, conversation_id)
 
 
 async def participants_of(
@@ -50,18 +48,6 @@ async def participants_of(
             row = ParticipantRow("group", participant.group_id, group_name or "", participant.role)
         found[participant.conversation_id].append(row)
     return found
-
-
-async def takes_part(session: AsyncSession, conversation_id: int, user_id: int) -> bool:
-    in_groups = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
-    statement = select(ConversationParticipant.id).where(
-        ConversationParticipant.conversation_id == conversation_id,
-        or_(
-            ConversationParticipant.user_id == user_id,
-            ConversationParticipant.group_id.in_(in_groups),
-        ),
-    )
-    return (await session.scalar(statement.limit(1))) is not None
 
 
 async def organisation_ids(session: AsyncSession, conversation_id: int) -> list[int]:

@@ -15,8 +15,8 @@ from uuid import UUID
 from fhir.resources.R4B.communication import Communication
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.audit import service as audit
-from app.audit.service import AuditEntry
+from app.audit import log as audit
+from app.audit.log import AuditEntry
 from app.auth import service as users
 from app.auth.models import User
 from app.fhir.protocol import FhirGateway, SearchParams

@@ -115,6 +115,10 @@ class ConversationDetail(ConversationSummary):
     cannot_write_because: str | None = Field(
         default=None, description="Why the caller may not write, when they may not."
     )
+    can_join: bool = Field(default=False, description="The caller may join it now.")
+    can_change_status: bool = Field(
+        default=False, description="The caller may close or reopen it now."
+    )
 
 
 class AttachmentRead(BaseModel):

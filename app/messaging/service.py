@@ -9,20 +9,22 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from fhir.resources.R4B.communication import Communication
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.access import service as access
-from app.access.actions import Action
-from app.access.policy import Actor
-from app.audit import service as audit
-from app.audit.service import AuditEntry
+from app.access.actions import Action, Relation
+from app.access.errors import FeatureDisabledError
+from app.access.policy import Actor, Facts
+from app.audit import log as audit
+from app.audit.log import AuditEntry
 from app.auth import service as users
-from app.auth.models import SystemPermission, User
+from app.auth.models import User
 from app.db import end_reads
-from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.events import service as events
 from app.fhir.errors import FhirConflictError
 from app.fhir.protocol import FhirGateway
@@ -38,10 +40,9 @@ from app.fhir.resources import (
     parse_message,
 )
 from app.groups import service as groups
-from app.messaging import idempotency, permissions, projection, repository
+from app.messaging import idempotency, projection, repository
 from app.messaging.idempotency import KeyedRequest
 from app.messaging.models import Conversation, ConversationStatus, Message, ParticipantRole
-from app.messaging.permissions import ConversationFacts, WriteRefusal
 from app.messaging.records import InboxRow, ParticipantRow
 from app.messaging.schemas import (
     ConversationCreate,
@@ -55,7 +56,6 @@ from app.messaging.schemas import (
 )
 from app.organisations import service as organisations
 from app.organisations.schemas import FeatureKey
-from app.organisations.service import FeatureDisabledError
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import service as patients
 
@@ -64,36 +64,57 @@ HEADER_UPDATE_ATTEMPTS = 3
 
 @dataclass(frozen=True)
 class ConversationView:
-    """A conversation as one caller sees it."""
+    """A conversation as one caller sees it, once `app.access` allowed them an action."""
 
     conversation: Conversation
     user: User
     actor: Actor
     organisation_ids: list[int]
-    facts: ConversationFacts
+    facts: Facts
+
+    @property
+    def is_participant(self) -> bool:
+        return Relation.PARTICIPANT in self.facts.relations
+
+    @property
+    def attachments_on(self) -> bool:
+        return {FeatureKey.MESSAGING, FeatureKey.ATTACHMENTS} <= self.facts.features
+
+    def may(self, action: Action) -> bool:
+        """Whether the caller may do `action` here, from the facts already loaded."""
+        return access.refusal(self.actor, action, self.facts) is None
+
+    def write_refusal(self) -> str | None:
+        """Why the caller may not write here now, or None when they may."""
+        if self.conversation.status is ConversationStatus.CLOSED:
+            return CLOSED
+        refused = access.refusal(self.actor, Action.CONVERSATION_WRITE, self.facts)
+        return refused.reason if refused else None
 
 
-async def load_view(session: AsyncSession, user: User, conversation_id: int) -> ConversationView:
-    """The conversation if the user may read it; otherwise 404, whether it exists or not."""
+CLOSED = "The conversation is closed; staff can reopen it."
+
+
+async def load_view(
+    session: AsyncSession,
+    user: User,
+    conversation_id: int,
+    action: Action = Action.CONVERSATION_READ,
+) -> ConversationView:
+    """The conversation if the user may do `action` in it: 404 when they may not see it
+    (whether it exists or not), 403 when they see it but may not do this."""
     actor = access.actor_of(user)
-    conversation = await repository.load_visible(
-        session, conversation_id, access.visible_conversations(actor)
-    )
-    if conversation is None:
+    facts = await access.authorize(session, actor, action, conversation_id)
+    conversation = await repository.get_conversation(session, conversation_id)
+    if conversation is None:  # deleted between the two reads
         raise NotFoundError("No such conversation.")
     organisation_ids = await repository.organisation_ids(session, conversation_id)
-    features = await organisations.features_of(session, organisation_ids)
-    messaging = features[FeatureKey.MESSAGING]
-    patient_messaging = features[FeatureKey.PATIENT_MESSAGING]
-    attachments = features[FeatureKey.ATTACHMENTS]
-    facts = ConversationFacts(
-        status=conversation.status,
-        is_participant=await repository.takes_part(session, conversation_id, user.id),
-        messaging_on=bool(messaging),
-        patient_messaging_on=bool(messaging & patient_messaging),
-        attachments_on=bool(messaging & attachments),
-    )
     return ConversationView(conversation, user, actor, organisation_ids, facts)
+
+
+def refuse_if_closed(view: ConversationView) -> None:
+    if view.conversation.status is ConversationStatus.CLOSED:
+        raise ConflictError(CLOSED)
 
 
 async def reserve_send_time(
@@ -111,14 +132,6 @@ async def reserve_send_time(
     return datetime.fromtimestamp((reserved or now_ms) / 1000, UTC)
 
 
-def raise_for(refusal: WriteRefusal) -> None:
-    if refusal is WriteRefusal.CLOSED:
-        raise ConflictError(refusal.value)
-    if refusal in (WriteRefusal.MESSAGING_OFF, WriteRefusal.PATIENT_MESSAGING_OFF):
-        raise FeatureDisabledError(refusal.value)
-    raise ForbiddenError(refusal.value)
-
-
 async def start_conversation(
     session: AsyncSession,
     fhir: FhirGateway,
@@ -130,7 +143,7 @@ async def start_conversation(
     await access.authorize(session, actor, Action.PATIENT_MESSAGE, data.patient_id)
     if (earlier := await idempotency.earlier_answer(session, request)) is not None:
         return ConversationDetail.model_validate_json(earlier)
-    if not (await patients.read_patient(session, data.patient_id)).is_active:
+    if not await patients.is_active(session, data.patient_id):
         raise ConflictError("The patient is deactivated: no new conversations.")
     organisation_ids = await _conversation_organisations(session, user, actor, data.patient_id)
     invitees = await _invitees(session, user, data)
@@ -189,7 +202,7 @@ async def _conversation_organisations(
     )
     if not enabled:
         raise FeatureDisabledError("Messaging is off for this patient's organisation.")
-    if permissions.is_patient(actor) and not await organisations.organisations_with_feature(
+    if actor.patient_id is not None and not await organisations.organisations_with_feature(
         session, sorted(enabled), FeatureKey.PATIENT_MESSAGING
     ):
         raise FeatureDisabledError("Patients cannot start conversations here.")
@@ -208,14 +221,11 @@ async def _shared_organisations(session: AsyncSession, user: User, patient_id: s
 
 async def _invitees(session: AsyncSession, creator: User, data: ConversationCreate) -> list[User]:
     wanted = sorted(set(data.participant_ids) - {creator.id})
-    invitees = [
-        await _participant_for(session, person, data.patient_id, field="participant_ids")
-        for person in await _users_named(session, wanted)
-    ]
-    patient_login = await users.portal_user_of(session, data.patient_id)
+    invitees = await _participants(session, wanted, data.patient_id, field="participant_ids")
     if creator.fhir_patient_id == data.patient_id:
         return invitees
     if data.include_patient:
+        patient_login = await users.portal_user_of(session, data.patient_id)
         if patient_login is None:
             raise InvalidInputError(
                 "The patient has no portal login to include.", field=("body", "include_patient")
@@ -224,31 +234,32 @@ async def _invitees(session: AsyncSession, creator: User, data: ConversationCrea
     return invitees
 
 
-async def _users_named(session: AsyncSession, user_ids: list[int]) -> list[User]:
-    found = await users.users_by_ids(session, user_ids)
-    missing = set(user_ids) - {person.id for person in found}
-    if missing:
-        raise InvalidInputError(
-            f"No such users: {', '.join(map(str, sorted(missing)))}.",
-            field=("body", "participant_ids"),
+async def _participants(
+    session: AsyncSession, user_ids: list[int], patient_id: str, *, field: str
+) -> list[User]:
+    """Users who may take part in a conversation about the patient, or one 422 for all who
+    may not, whether they exist or not: the answer tells nothing about other accounts."""
+    found = {person.id: person for person in await users.users_by_ids(session, user_ids)}
+    eligible = [
+        found[user_id]
+        for user_id in user_ids
+        if user_id in found
+        and found[user_id].is_active
+        and await access.is_allowed(
+            session,
+            access.actor_of(found[user_id]),
+            Action.PATIENT_READ_MESSAGES,
+            patient_id,
         )
-    return found
-
-
-async def _participant_for(
-    session: AsyncSession, person: User, patient_id: str, *, field: str
-) -> User:
-    """A user who may take part in a conversation about the patient, or a 422."""
-    if person.fhir_patient_id == patient_id and person.is_active:
-        return person
-    may_read = person.is_active and await access.is_allowed(
-        session, access.actor_of(person), Action.PATIENT_READ_MESSAGES, patient_id
-    )
-    if person.system_permissions is SystemPermission.PATIENT or not may_read:
+    ]
+    refused = sorted(set(user_ids) - {person.id for person in eligible})
+    if refused:
         raise InvalidInputError(
-            f"User {person.id} may not see this patient's conversations.", field=("body", field)
+            "These users cannot take part in a conversation about this patient: "
+            f"{', '.join(map(str, refused))}.",
+            field=("body", field),
         )
-    return person
+    return eligible
 
 
 async def _project_new_conversation(
@@ -281,9 +292,12 @@ async def _project_new_conversation(
         user_id=creator.id,
     )
     for invitee in invitees:
-        role = ParticipantRole.PATIENT if invitee.fhir_patient_id else ParticipantRole.MEMBER
         repository.add_participant(
-            session, conversation.id, role=role, joined_at=first.sent, user_id=invitee.id
+            session,
+            conversation.id,
+            role=_role_of(invitee),
+            joined_at=first.sent,
+            user_id=invitee.id,
         )
     await repository.add_organisations(session, conversation.id, set(header.organisation_ids))
     audit.record(
@@ -297,6 +311,11 @@ async def _project_new_conversation(
     )
     await project_message(session, conversation, first, sender=creator)
     return conversation
+
+
+def _role_of(person: User) -> ParticipantRole:
+    is_patient = access.actor_of(person).patient_id is not None
+    return ParticipantRole.PATIENT if is_patient else ParticipantRole.MEMBER
 
 
 async def project_message(
@@ -362,6 +381,10 @@ async def list_inbox(
     )
     page = rows[:limit]
     summaries = await _summaries(session, user, page)
+    shown: dict[str, list[int]] = {}
+    for row in page:
+        shown.setdefault(row.conversation.patient_id, []).append(row.conversation.id)
+    audit.record_seen(session, action="conversations.list", actor_id=user.id, seen=shown)
     last = page[-1].conversation if len(rows) > limit else None
     next_cursor = encode_cursor(last.last_message_at.isoformat(), last.id) if last else None
     return Page(items=summaries, next_cursor=next_cursor)
@@ -410,7 +433,21 @@ def _last_message(row: InboxRow) -> LastMessageRead | None:
 
 async def get_detail(session: AsyncSession, user: User, conversation_id: int) -> ConversationDetail:
     view = await load_view(session, user, conversation_id)
+    _audit(session, view, "conversations.read")
     return await detail_of(session, view)
+
+
+def _audit(session: AsyncSession, view: ConversationView, action: str, **fields: Any) -> None:
+    audit.record(
+        session,
+        AuditEntry(
+            action=action,
+            actor_id=view.user.id,
+            patient_id=view.conversation.patient_id,
+            conversation_id=view.conversation.id,
+            **fields,
+        ),
+    )
 
 
 async def detail_of(session: AsyncSession, view: ConversationView) -> ConversationDetail:
@@ -422,23 +459,23 @@ async def detail_of(session: AsyncSession, view: ConversationView) -> Conversati
         last = InboxRow(conversation, message, name)
     row = last or InboxRow(conversation, None, None)
     summary = (await _summaries(session, view.user, [row]))[0]
-    refusal = permissions.write_refusal(view.actor, view.facts)
+    refusal = view.write_refusal()
     return ConversationDetail(
         **summary.model_dump(),
         fhir_id=conversation.fhir_id,
         organisation_ids=view.organisation_ids,
-        is_participant=view.facts.is_participant,
+        is_participant=view.is_participant,
         can_write=refusal is None,
-        cannot_write_because=refusal.value if refusal else None,
+        cannot_write_because=refusal,
+        can_join=not view.is_participant and view.may(Action.CONVERSATION_JOIN),
+        can_change_status=view.may(Action.CONVERSATION_CHANGE_STATUS),
     )
 
 
 async def change_status(
     session: AsyncSession, fhir: FhirGateway, user: User, conversation_id: int, data: StatusUpdate
 ) -> ConversationDetail:
-    view = await load_view(session, user, conversation_id)
-    if not permissions.can_change_status(view.actor):
-        raise ForbiddenError("Only staff who may message patients close or reopen conversations.")
+    view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
     conversation = view.conversation
     closing = data.status is ConversationStatus.CLOSED
     if (conversation.status is ConversationStatus.CLOSED) == closing:
@@ -450,20 +487,9 @@ async def change_status(
     conversation.status = data.status
     conversation.updated_at = projection.sent_now()
     await events.publish(session, "conversation.updated", conversation.id, status=data.status.value)
-    audit.record(
-        session,
-        AuditEntry(
-            action="conversations.close" if closing else "conversations.reopen",
-            actor_id=user.id,
-            patient_id=conversation.patient_id,
-            conversation_id=conversation.id,
-        ),
-    )
+    _audit(session, view, "conversations.close" if closing else "conversations.reopen")
     await session.flush()
-    return await detail_of(
-        session,
-        dataclasses.replace(view, facts=dataclasses.replace(view.facts, status=data.status)),
-    )
+    return await detail_of(session, view)
 
 
 async def update_header(
@@ -492,9 +518,7 @@ async def add_participant(
     """Add a user who may see the patient (the organisations they share with the patient
     join the conversation), or a team group of one of the patient's organisations (its
     members take part through the group, and stop when they leave it)."""
-    view = await load_view(session, user, conversation_id)
-    if permissions.is_patient(view.actor) or not view.facts.is_participant:
-        raise ForbiddenError("Only staff taking part in the conversation add participants.")
+    view = await load_view(session, user, conversation_id, Action.CONVERSATION_ADD_PARTICIPANT)
     patient_id = view.conversation.patient_id
     if data.group_id is not None:
         patient_organisations = set(await organisations.patient_organisations(session, patient_id))
@@ -506,12 +530,13 @@ async def add_participant(
             )
         newcomer = Newcomer(Party(kind="group", id=group.id, display=group.name), set())
     else:
-        person = (await _users_named(session, [int(data.user_id or 0)]))[0]
-        await _participant_for(session, person, patient_id, field="user_id")
+        person = (
+            await _participants(session, [int(data.user_id or 0)], patient_id, field="user_id")
+        )[0]
         newcomer = Newcomer(
             projection.party_of_user(person),
             await _shared_organisations(session, person, patient_id),
-            ParticipantRole.PATIENT if person.fhir_patient_id else ParticipantRole.MEMBER,
+            _role_of(person),
         )
     await _admit(session, fhir, view, newcomer)
     return await detail_of(session, await load_view(session, user, conversation_id))
@@ -521,12 +546,7 @@ async def join(
     session: AsyncSession, fhir: FhirGateway, user: User, conversation_id: int
 ) -> ConversationDetail:
     """Staff of one of the conversation's organisations take part in it."""
-    view = await load_view(session, user, conversation_id)
-    if permissions.is_patient(view.actor):
-        raise ForbiddenError("Patients take part when they are added.")
-    shared = await _shared_organisations(session, user, view.conversation.patient_id)
-    if not shared & set(view.organisation_ids):
-        raise ForbiddenError("Only staff of the conversation's organisations join it.")
+    view = await load_view(session, user, conversation_id, Action.CONVERSATION_JOIN)
     await _admit(session, fhir, view, Newcomer(projection.party_of_user(user), set()))
     return await detail_of(session, await load_view(session, user, conversation_id))
 
@@ -569,14 +589,10 @@ async def _admit(
     await events.publish(
         session, "conversation.updated", conversation.id, participants_changed=True
     )
-    audit.record(
+    _audit(
         session,
-        AuditEntry(
-            action="conversations.add_participant",
-            actor_id=view.user.id,
-            target_user_id=None if is_group else newcomer.party.id,
-            patient_id=conversation.patient_id,
-            conversation_id=conversation.id,
-            details={"group_id": newcomer.party.id} if is_group else {},
-        ),
+        view,
+        "conversations.add_participant",
+        target_user_id=None if is_group else newcomer.party.id,
+        details={"group_id": newcomer.party.id} if is_group else {},
     )

@@ -2,7 +2,7 @@ from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import SystemPermission, User
-from app.messaging.models import ConversationOrganisation
+from app.messaging.models import ConversationOrganisation, Group, GroupMember
 from app.organisations.models import (
     Organisation,
     OrganisationFeature,
@@ -121,6 +121,21 @@ async def remove_staff(session: AsyncSession, organisation_id: int, user_id: int
         )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def remove_from_groups(
+    session: AsyncSession, organisation_id: int, user_id: int
+) -> list[int]:
+    """Take the user out of the organisation's team groups; the groups they left."""
+    in_organisation = select(Group.id).where(Group.organisation_id == organisation_id)
+    left = list(
+        await session.scalars(
+            delete(GroupMember)
+            .where(GroupMember.user_id == user_id, GroupMember.group_id.in_(in_organisation))
+            .returning(GroupMember.group_id)
+        )
+    )
+    return sorted(left)
 
 
 async def remove_patient(session: AsyncSession, organisation_id: int, patient_id: str) -> bool:

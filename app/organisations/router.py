@@ -1,10 +1,6 @@
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, status
-
-from app.access.actions import Action
-from app.access.dependencies import ActorDep, authorized
-from app.auth.service import Principal
+from app.access.dependencies import ActorDep
 from app.dependencies import SessionDep
 from app.ids import PathId
 from app.organisations import service
@@ -22,17 +18,10 @@ from app.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"])
 
-CanCreate = Annotated[Principal, Depends(authorized(Action.ORGANISATION_CREATE))]
-CanRead = Annotated[Principal, Depends(authorized(Action.ORGANISATION_READ))]
-CanUpdate = Annotated[Principal, Depends(authorized(Action.ORGANISATION_UPDATE))]
-CanDelete = Annotated[Principal, Depends(authorized(Action.ORGANISATION_DELETE))]
-CanManageMembers = Annotated[Principal, Depends(authorized(Action.ORGANISATION_MANAGE_MEMBERS))]
-CanManageFeatures = Annotated[Principal, Depends(authorized(Action.ORGANISATION_MANAGE_FEATURES))]
-
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create(
-    body: OrganisationCreate, _: CanCreate, actor: ActorDep, session: SessionDep
+    body: OrganisationCreate, actor: ActorDep, session: SessionDep
 ) -> OrganisationRead:
     """Create an organisation (admin)."""
     return await service.create(session, actor, body)
@@ -47,16 +36,15 @@ async def list_organisations(
 
 
 @router.get("/{organisation_id}")
-async def read(organisation_id: PathId, _: CanRead, session: SessionDep) -> OrganisationRead:
+async def read(organisation_id: PathId, actor: ActorDep, session: SessionDep) -> OrganisationRead:
     """One organisation (admin, or a member)."""
-    return await service.read(session, organisation_id)
+    return await service.read(session, actor, organisation_id)
 
 
 @router.patch("/{organisation_id}")
 async def update(
     organisation_id: PathId,
     body: OrganisationUpdate,
-    _: CanUpdate,
     actor: ActorDep,
     session: SessionDep,
 ) -> OrganisationRead:
@@ -65,9 +53,7 @@ async def update(
 
 
 @router.delete("/{organisation_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(
-    organisation_id: PathId, _: CanDelete, actor: ActorDep, session: SessionDep
-) -> None:
+async def delete(organisation_id: PathId, actor: ActorDep, session: SessionDep) -> None:
     """Delete an organisation that no longer has patients or conversations (admin)."""
     await service.delete(session, actor, organisation_id)
 
@@ -77,7 +63,6 @@ async def put_staff(
     organisation_id: PathId,
     user_id: PathId,
     body: MembershipUpdate,
-    _: CanManageMembers,
     actor: ActorDep,
     session: SessionDep,
 ) -> StaffMembershipRead:
@@ -89,7 +74,6 @@ async def put_staff(
 async def remove_staff(
     organisation_id: PathId,
     user_id: PathId,
-    _: CanManageMembers,
     actor: ActorDep,
     session: SessionDep,
 ) -> None:
@@ -102,7 +86,6 @@ async def put_patient(
     organisation_id: PathId,
     patient_id: str,
     body: MembershipUpdate,
-    _: CanManageMembers,
     actor: ActorDep,
     session: SessionDep,
 ) -> PatientMembershipRead:
@@ -114,7 +97,6 @@ async def put_patient(
 async def remove_patient(
     organisation_id: PathId,
     patient_id: str,
-    _: CanManageMembers,
     actor: ActorDep,
     session: SessionDep,
 ) -> None:
@@ -124,17 +106,16 @@ async def remove_patient(
 
 @router.get("/{organisation_id}/features")
 async def list_features(
-    organisation_id: PathId, _: CanRead, session: SessionDep
+    organisation_id: PathId, actor: ActorDep, session: SessionDep
 ) -> list[FeatureRead]:
     """The features switched on, with who switched each on and when."""
-    return await service.list_features(session, organisation_id)
+    return await service.list_features(session, actor, organisation_id)
 
 
 @router.put("/{organisation_id}/features/{key}")
 async def enable_feature(
     organisation_id: PathId,
     key: FeatureKey,
-    _: CanManageFeatures,
     actor: ActorDep,
     session: SessionDep,
 ) -> FeatureRead:
@@ -146,7 +127,6 @@ async def enable_feature(
 async def disable_feature(
     organisation_id: PathId,
     key: FeatureKey,
-    _: CanManageFeatures,
     actor: ActorDep,
     session: SessionDep,
 ) -> None:

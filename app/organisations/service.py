@@ -1,21 +1,22 @@
 """Organisations, their staff and patients, and the features they switch on.
 
-Callers have been authorised by the router (`app.access`) before these run; the
-rules here are about the data: what exists, what is in use, what is primary.
+Each entry point authorises its caller through `app.access` first; the rules
+written here are about the data: what exists, what is in use, what is primary.
 """
 
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import service as access
+from app.access.actions import Action
 from app.access.policy import Actor
-from app.access.service import is_admin
-from app.audit import service as audit
-from app.audit.service import AuditEntry
+from app.audit import log as audit
+from app.audit.log import AuditEntry
 from app.auth import repository as users_repository
 from app.auth.models import SystemPermission
 from app.db import utc_now
-from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.organisations import repository
 from app.organisations.models import (
     Organisation,
@@ -37,11 +38,6 @@ from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import repository as patients_repository
 
 KNOWN_FEATURES = frozenset(key.value for key in FeatureKey)
-
-
-class FeatureDisabledError(ForbiddenError):
-    slug = "feature-disabled"
-    title = "Feature disabled"
 
 
 @dataclass(frozen=True)
@@ -69,15 +65,8 @@ async def colleagues_of(session: AsyncSession, user_id: int) -> list[Person]:
     return [Person(uid, name) for uid, name in await repository.colleagues(session, user_id)]
 
 
-async def staff_candidates(session: AsyncSession, organisation_id: int) -> list[Person]:
-    """Who could join the organisation's staff: for an admin page's select."""
-    return [
-        Person(uid, label)
-        for uid, label in await repository.staff_candidates(session, organisation_id)
-    ]
-
-
 async def staff_of(session: AsyncSession, organisation_id: int) -> list[Person]:
+    """Staff names, for pages whose organisation or group was authorised already."""
     return [
         Person(uid, name, primary)
         for uid, name, primary in await repository.staff_of(session, organisation_id)
@@ -92,9 +81,22 @@ class PatientMember:
     is_active: bool
 
 
-async def patients_of(session: AsyncSession, organisation_id: int) -> list[PatientMember]:
-    """Every patient of the organisation, deactivated ones included: for those who manage it."""
-    return [
+@dataclass(frozen=True)
+class Overview:
+    """What the page that manages an organisation shows."""
+
+    organisation: OrganisationRead
+    staff: list[Person]
+    staff_candidates: list[Person]
+    patients: list[PatientMember]
+    features: list[FeatureRead]
+
+
+async def overview(session: AsyncSession, actor: Actor, organisation_id: int) -> Overview:
+    """For those who manage it: its staff, its patients (deactivated ones included), who
+    could join its staff, and its features."""
+    await access.authorize(session, actor, Action.ORGANISATION_UPDATE, organisation_id)
+    patients = [
         PatientMember(
             patient.patient_id,
             f"{patient.family_name}, {patient.given_name}",
@@ -103,9 +105,26 @@ async def patients_of(session: AsyncSession, organisation_id: int) -> list[Patie
         )
         for patient, primary in await repository.patients_of(session, organisation_id)
     ]
+    audit.record_seen(
+        session,
+        action="patients.list",
+        actor_id=actor.user_id,
+        seen={patient.id: [] for patient in patients},
+    )
+    return Overview(
+        organisation=OrganisationRead.model_validate(await _load(session, organisation_id)),
+        staff=await staff_of(session, organisation_id),
+        staff_candidates=[
+            Person(uid, label)
+            for uid, label in await repository.staff_candidates(session, organisation_id)
+        ],
+        patients=patients,
+        features=await _features(session, organisation_id),
+    )
 
 
 async def create(session: AsyncSession, actor: Actor, data: OrganisationCreate) -> OrganisationRead:
+    await access.authorize(session, actor, Action.ORGANISATION_CREATE)
     organisation = await repository.add(
         session, Organisation(name=data.name, type=data.type, location=data.location)
     )
@@ -118,7 +137,7 @@ async def list_visible(
 ) -> Page[OrganisationRead]:
     """Admins see every organisation; others the ones they belong to."""
     after_id = decode_cursor(cursor, int)[0] if cursor else None
-    everyone = is_admin(actor)
+    everyone = actor.is_admin
     rows = await repository.list_page(
         session,
         member_user_id=None if everyone else actor.user_id,
@@ -133,13 +152,15 @@ async def list_visible(
     )
 
 
-async def read(session: AsyncSession, organisation_id: int) -> OrganisationRead:
+async def read(session: AsyncSession, actor: Actor, organisation_id: int) -> OrganisationRead:
+    await access.authorize(session, actor, Action.ORGANISATION_READ, organisation_id)
     return OrganisationRead.model_validate(await _load(session, organisation_id))
 
 
 async def update(
     session: AsyncSession, actor: Actor, organisation_id: int, changes: OrganisationUpdate
 ) -> OrganisationRead:
+    await access.authorize(session, actor, Action.ORGANISATION_UPDATE, organisation_id)
     organisation = await _load(session, organisation_id)
     for field, value in changes.model_dump(exclude_unset=True).items():
         if value is None and field != "location":
@@ -151,6 +172,7 @@ async def update(
 
 
 async def delete(session: AsyncSession, actor: Actor, organisation_id: int) -> None:
+    await access.authorize(session, actor, Action.ORGANISATION_DELETE, organisation_id)
     organisation = await _load(session, organisation_id)
     if await repository.is_in_use(session, organisation_id):
         raise ConflictError("The organisation still has patients or conversations.")
@@ -161,6 +183,10 @@ async def delete(session: AsyncSession, actor: Actor, organisation_id: int) -> N
 async def put_staff(
     session: AsyncSession, actor: Actor, organisation_id: int, user_id: int, data: MembershipUpdate
 ) -> StaffMembershipRead:
+    """Nobody adds themself: membership widens what one may see, so it takes another admin."""
+    await access.authorize(
+        session, actor, Action.ORGANISATION_ADD_STAFF, organisation_id, about_user=user_id
+    )
     user = await users_repository.get_user(session, user_id)
     if user is None:
         raise NotFoundError("No such user.")
@@ -181,9 +207,16 @@ async def put_staff(
 async def remove_staff(
     session: AsyncSession, actor: Actor, organisation_id: int, user_id: int
 ) -> None:
+    """Leaving an organisation is leaving its team groups too: a group gives access only to
+    its organisation's staff."""
+    await access.authorize(session, actor, Action.ORGANISATION_MANAGE_MEMBERS, organisation_id)
     if not await repository.remove_staff(session, organisation_id, user_id):
         raise NotFoundError("That user is not staff of this organisation.")
-    _audit(session, actor, "organisations.staff_remove", organisation_id, target_user_id=user_id)
+    left = await repository.remove_from_groups(session, organisation_id, user_id)
+    _audit(
+        session, actor, "organisations.staff_remove", organisation_id, target_user_id=user_id,
+        details={"group_ids": left} if left else None,
+    )  # fmt: skip
 
 
 async def put_patient(
@@ -193,6 +226,7 @@ async def put_patient(
     patient_id: str,
     data: MembershipUpdate,
 ) -> PatientMembershipRead:
+    await access.authorize(session, actor, Action.ORGANISATION_MANAGE_MEMBERS, organisation_id)
     if not await patients_repository.patient_exists(session, patient_id):
         raise NotFoundError("No such patient.")
     membership = await add_patient(session, organisation_id, patient_id, is_primary=data.is_primary)
@@ -219,12 +253,20 @@ async def add_patient(
 async def remove_patient(
     session: AsyncSession, actor: Actor, organisation_id: int, patient_id: str
 ) -> None:
+    await access.authorize(session, actor, Action.ORGANISATION_MANAGE_MEMBERS, organisation_id)
     if not await repository.remove_patient(session, organisation_id, patient_id):
         raise NotFoundError("That patient is not a member of this organisation.")
     _audit(session, actor, "organisations.patient_remove", organisation_id, patient_id=patient_id)
 
 
-async def list_features(session: AsyncSession, organisation_id: int) -> list[FeatureRead]:
+async def list_features(
+    session: AsyncSession, actor: Actor, organisation_id: int
+) -> list[FeatureRead]:
+    await access.authorize(session, actor, Action.ORGANISATION_READ, organisation_id)
+    return await _features(session, organisation_id)
+
+
+async def _features(session: AsyncSession, organisation_id: int) -> list[FeatureRead]:
     return [
         FeatureRead(
             key=FeatureKey(feature.key),
@@ -241,6 +283,7 @@ async def enable_feature(
     session: AsyncSession, actor: Actor, organisation_id: int, key: FeatureKey
 ) -> FeatureRead:
     """Switch a feature on; switching on what is on keeps who did it first, and when."""
+    await access.authorize(session, actor, Action.ORGANISATION_MANAGE_FEATURES, organisation_id)
     feature = await repository.get_feature(session, organisation_id, key.value)
     if feature is None:
         feature = OrganisationFeature(
@@ -274,6 +317,7 @@ async def enable_feature(
 async def disable_feature(
     session: AsyncSession, actor: Actor, organisation_id: int, key: FeatureKey
 ) -> None:
+    await access.authorize(session, actor, Action.ORGANISATION_MANAGE_FEATURES, organisation_id)
     await repository.remove_feature(session, organisation_id, key.value)
     _audit(
         session, actor, "organisations.feature_disable", organisation_id, details={"key": key.value}
@@ -316,7 +360,7 @@ def _audit(
     *,
     target_user_id: int | None = None,
     patient_id: str | None = None,
-    details: dict[str, str] | None = None,
+    details: dict[str, object] | None = None,
 ) -> None:
     audit.record(
         session,

@@ -65,3 +65,4 @@ class ExternalAccessGrant(Base):
     granted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # none: until revoked

@@ -52,9 +52,10 @@ async def organisation_ids(session: AsyncSession, patient_ids: list[str]) -> dic
     return found
 
 
-async def live_grant(
+async def unrevoked_grant(
     session: AsyncSession, patient_id: str, user_id: int
 ) -> ExternalAccessGrant | None:
+    """The grant not yet revoked (there is at most one), expired or not."""
     statement = select(ExternalAccessGrant).where(
         ExternalAccessGrant.patient_id == patient_id,
         ExternalAccessGrant.user_id == user_id,

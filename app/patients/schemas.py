@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.ids import RowId
 from app.patients.models import AccessLevel
@@ -31,7 +31,14 @@ class AccessGrantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: RowId
-    access_level: AccessLevel = AccessLevel.MESSAGE
+    access_level: AccessLevel = Field(
+        default=AccessLevel.MESSAGE,
+        description="`read`: the record and conversations, never writing; `message`: also "
+        "writing where a participant.",
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When the grant ends by itself; none: until revoked."
+    )
 
 
 class AccessGrantRead(BaseModel):
@@ -42,3 +49,4 @@ class AccessGrantRead(BaseModel):
     access_level: AccessLevel
     granted_by_id: int | None
     granted_at: datetime
+    expires_at: datetime | None

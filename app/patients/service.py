@@ -1,14 +1,15 @@
 """Patients: a FHIR Patient (the record of the person) and Parley's metadata beside it."""
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
 from app.access.actions import Action
 from app.access.policy import Actor
-from app.audit import service as audit
-from app.audit.service import AuditEntry
+from app.audit import log as audit
+from app.audit.log import AuditEntry
 from app.auth import repository as users_repository
-from app.auth.models import SystemPermission
 from app.db import utc_now
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.fhir.protocol import FhirGateway
@@ -25,8 +26,13 @@ async def patient_exists(session: AsyncSession, patient_id: str) -> bool:
 
 
 async def names_of(session: AsyncSession, patient_ids: list[str]) -> dict[str, str]:
-    """Display names by patient id (for pages that list conversations)."""
+    """Display names by patient id, for lists whose rows were authorised already."""
     return await repository.names(session, patient_ids)
+
+
+async def is_active(session: AsyncSession, patient_id: str) -> bool:
+    patient = await repository.get(session, patient_id)
+    return patient is not None and patient.is_active
 
 
 async def create_patient(
@@ -63,12 +69,18 @@ async def list_patients(
     rows = await repository.list_page(
         session,
         visible=access.visible_patients(actor, PatientMetadata.patient_id),
-        include_inactive=access.is_admin(actor),
+        include_inactive=actor.is_admin,
         after=after,
         limit=limit + 1,
     )
     page = rows[:limit]
     organisations = await repository.organisation_ids(session, [row.patient_id for row in page])
+    audit.record_seen(
+        session,
+        action="patients.list",
+        actor_id=actor.user_id,
+        seen={row.patient_id: [] for row in page},
+    )
     last = page[-1] if len(rows) > limit else None
     return Page(
         items=[_read(row, organisations[row.patient_id]) for row in page],
@@ -78,7 +90,13 @@ async def list_patients(
     )
 
 
-async def read_patient(session: AsyncSession, patient_id: str) -> PatientRead:
+async def read_patient(session: AsyncSession, actor: Actor, patient_id: str) -> PatientRead:
+    await access.authorize(session, actor, Action.PATIENT_READ, patient_id)
+    _audit(session, actor, "patients.read", patient_id)
+    return await _patient_read(session, patient_id)
+
+
+async def _patient_read(session: AsyncSession, patient_id: str) -> PatientRead:
     patient = await _load(session, patient_id)
     organisations = await repository.organisation_ids(session, [patient_id])
     return _read(patient, organisations[patient_id])
@@ -87,26 +105,36 @@ async def read_patient(session: AsyncSession, patient_id: str) -> PatientRead:
 async def set_active(
     session: AsyncSession, actor: Actor, patient_id: str, *, active: bool
 ) -> PatientRead:
+    await access.authorize(session, actor, Action.PATIENT_MANAGE, patient_id)
     patient = await _load(session, patient_id)
     patient.is_active = active
     patient.updated_at = utc_now()
     await session.flush()
     _audit(session, actor, "patients.activate" if active else "patients.deactivate", patient_id)
-    return await read_patient(session, patient_id)
+    return await _patient_read(session, patient_id)
 
 
 async def grant_access(
     session: AsyncSession, actor: Actor, patient_id: str, data: AccessGrantCreate
 ) -> AccessGrantRead:
+    """Access for a staff member outside the patient's organisations, until revoked or
+    `expires_at`. Whoever is not such a staff member gets one and the same answer, so the
+    call tells a patient nothing about other accounts."""
+    await access.authorize(
+        session, actor, Action.PATIENT_GRANT_ACCESS, patient_id, about_user=data.user_id
+    )
     grantee = await users_repository.get_user(session, data.user_id)
-    if grantee is None or not grantee.is_active:
-        raise InvalidInputError("No such active user.", field=("body", "user_id"))
-    if grantee.system_permissions is SystemPermission.PATIENT:
-        raise InvalidInputError(
-            "Access is granted to staff, not to patients.", field=("body", "user_id")
-        )
-    if await repository.live_grant(session, patient_id, data.user_id) is not None:
+    if grantee is None or not access.may_hold_grant(grantee):
+        raise InvalidInputError("No such staff member.", field=("body", "user_id"))
+    now = utc_now()
+    if data.expires_at is not None and data.expires_at <= now:
+        raise InvalidInputError("expires_at must be in the future.", field=("body", "expires_at"))
+    existing = await repository.unrevoked_grant(session, patient_id, data.user_id)
+    if existing is not None and not _expired(existing, now):
         raise ConflictError("That user already has access to this patient.")
+    if existing is not None:
+        existing.revoked_at = existing.expires_at  # it ended then; make room for the new one
+        await session.flush()
     grant = await repository.add_grant(
         session,
         ExternalAccessGrant(
@@ -114,15 +142,22 @@ async def grant_access(
             user_id=data.user_id,
             access_level=data.access_level,
             granted_by_id=actor.user_id,
-            granted_at=utc_now(),
+            granted_at=now,
+            expires_at=data.expires_at,
         ),
     )
     _audit(session, actor, "patients.grant_access", patient_id, target_user_id=data.user_id)
     return AccessGrantRead.model_validate(grant)
 
 
+def _expired(grant: ExternalAccessGrant, now: datetime) -> bool:
+    return grant.expires_at is not None and grant.expires_at <= now
+
+
 async def revoke_access(session: AsyncSession, actor: Actor, patient_id: str, user_id: int) -> None:
-    grant = await repository.live_grant(session, patient_id, user_id)
+    """Ends a grant at once; the patient revokes any grant on their own record."""
+    await access.authorize(session, actor, Action.PATIENT_REVOKE_ACCESS, patient_id)
+    grant = await repository.unrevoked_grant(session, patient_id, user_id)
     if grant is None:
         raise NotFoundError("That user has no access grant for this patient.")
     grant.revoked_at = utc_now()

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, status
 
-from app.auth.dependencies import AdminPrincipal, AuthContextDep, CurrentPrincipal
+from app.auth.dependencies import AuthContextDep, CurrentPrincipal
 from app.ids import PathId
 from app.pagination import CursorQuery, LimitQuery, Page
 from app.users import service
@@ -10,17 +10,17 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_user(body: UserCreate, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
+async def create_user(body: UserCreate, actor: CurrentPrincipal, ctx: AuthContextDep) -> UserRead:
     """Create a user (admin); no one can be given a level above the creator's."""
     return await service.create_user(ctx, actor, body)
 
 
 @router.get("")
 async def list_users(
-    actor: AdminPrincipal, ctx: AuthContextDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+    actor: CurrentPrincipal, ctx: AuthContextDep, cursor: CursorQuery = None, limit: LimitQuery = 50
 ) -> Page[UserRead]:
     """All users, oldest first (admin)."""
-    return await service.list_users(ctx, cursor=cursor, limit=limit)
+    return await service.list_users(ctx, actor, cursor=cursor, limit=limit)
 
 
 @router.get("/{user_id}")
@@ -31,25 +31,29 @@ async def get_user(user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep
 
 @router.patch("/{user_id}")
 async def update_user(
-    user_id: PathId, body: UserUpdate, actor: AdminPrincipal, ctx: AuthContextDep
+    user_id: PathId, body: UserUpdate, actor: CurrentPrincipal, ctx: AuthContextDep
 ) -> UserRead:
     """Change profile, permission level or competencies (admin)."""
     return await service.update_user(ctx, actor, user_id, body)
 
 
 @router.post("/{user_id}/deactivate")
-async def deactivate_user(user_id: PathId, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
+async def deactivate_user(
+    user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep
+) -> UserRead:
     """Deactivate a user; every session of theirs ends at once."""
     return await service.deactivate_user(ctx, actor, user_id)
 
 
 @router.post("/{user_id}/reactivate")
-async def reactivate_user(user_id: PathId, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
+async def reactivate_user(
+    user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep
+) -> UserRead:
     """Let a deactivated user log in again."""
     return await service.reactivate_user(ctx, actor, user_id)
 
 
 @router.post("/{user_id}/totp/reset")
-async def reset_totp(user_id: PathId, actor: AdminPrincipal, ctx: AuthContextDep) -> UserRead:
+async def reset_totp(user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep) -> UserRead:
     """Turn off a user's TOTP after they lost their device; they must enrol again."""
     return await service.reset_totp(ctx, actor, user_id)

@@ -2,6 +2,8 @@
 
 from sqlalchemy.exc import IntegrityError
 
+from app.access import service as access
+from app.access.actions import Action
 from app.access.competencies import competencies_of, is_profession, unknown_competencies
 from app.access.levels import at_least
 from app.auth import repository as auth_repository
@@ -36,7 +38,14 @@ def to_read(user: User) -> UserRead:
     )
 
 
+# Changing these changes what a user may see and do: never one's own, always audited.
+ACCESS_FIELDS = frozenset(
+    {"system_permissions", "base_profession", "additional_competencies", "removed_competencies"}
+)
+
+
 async def create_user(ctx: AuthContext, actor: Principal, data: UserCreate) -> UserRead:
+    await access.authorize(ctx.session, access.actor_of(actor.user), Action.USER_CREATE)
     _require_grant(actor, data.system_permissions)
     _check_competencies(
         data.base_profession, data.additional_competencies, data.removed_competencies
@@ -66,7 +75,10 @@ async def create_user(ctx: AuthContext, actor: Principal, data: UserCreate) -> U
     return to_read(user)
 
 
-async def list_users(ctx: AuthContext, *, cursor: str | None, limit: int) -> Page[UserRead]:
+async def list_users(
+    ctx: AuthContext, actor: Principal, *, cursor: str | None, limit: int
+) -> Page[UserRead]:
+    await access.authorize(ctx.session, access.actor_of(actor.user), Action.USER_LIST)
     after_id = decode_cursor(cursor, int)[0] if cursor else None
     users = await repository.list_users(ctx.session, after_id=after_id, limit=limit + 1)
     next_cursor = encode_cursor(users[limit - 1].id) if len(users) > limit else None
@@ -74,19 +86,20 @@ async def list_users(ctx: AuthContext, *, cursor: str | None, limit: int) -> Pag
 
 
 async def get_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
-    is_admin = at_least(actor.user.system_permissions, SystemPermission.ADMIN)
-    if user_id != actor.user.id and not is_admin:
-        raise NotFoundError("No such user.")  # others' accounts are not even confirmed to exist
+    """Oneself, or anyone for an admin; others' accounts are not even confirmed to exist."""
+    await access.authorize(ctx.session, access.actor_of(actor.user), Action.USER_READ, user_id)
     return to_read(await _load(ctx, user_id))
 
 
 async def update_user(
     ctx: AuthContext, actor: Principal, user_id: int, changes: UserUpdate
 ) -> UserRead:
-    user = await _load_managed(ctx, actor, user_id)
     given = changes.model_dump(exclude_unset=True, exclude_none=True)
+    action = Action.USER_SET_ACCESS if ACCESS_FIELDS & given.keys() else Action.USER_MANAGE
+    user = await _load_managed(ctx, actor, user_id, action)
     if "system_permissions" in given:
         _require_grant(actor, changes.system_permissions or user.system_permissions)
+        _check_level_change(user, changes.system_permissions or user.system_permissions)
     _check_competencies(
         given.get("base_profession", user.base_profession),
         given.get("additional_competencies", []),
@@ -109,7 +122,7 @@ async def update_user(
 async def deactivate_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
     if user_id == actor.user.id:
         raise ConflictError("You cannot deactivate your own account.")
-    user = await _load_managed(ctx, actor, user_id)
+    user = await _load_managed(ctx, actor, user_id, Action.USER_MANAGE)
     user.is_active = False
     await auth_service.end_all_sessions(ctx, user, reason="deactivated")
     ctx.audit("users.deactivate", actor_id=actor.user.id, target_user_id=user.id)
@@ -118,7 +131,7 @@ async def deactivate_user(ctx: AuthContext, actor: Principal, user_id: int) -> U
 
 
 async def reactivate_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
-    user = await _load_managed(ctx, actor, user_id)
+    user = await _load_managed(ctx, actor, user_id, Action.USER_MANAGE)
     user.is_active = True
     ctx.audit("users.reactivate", actor_id=actor.user.id, target_user_id=user.id)
     await ctx.session.flush()
@@ -127,7 +140,7 @@ async def reactivate_user(ctx: AuthContext, actor: Principal, user_id: int) -> U
 
 async def reset_totp(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
     """For a lost device: TOTP off, every session ended; the user enrols again."""
-    user = await _load_managed(ctx, actor, user_id)
+    user = await _load_managed(ctx, actor, user_id, Action.USER_MANAGE)
     user.totp_enabled = False
     user.totp_secret_encrypted = None
     await auth_service.end_all_sessions(ctx, user, reason="totp-reset")
@@ -143,7 +156,14 @@ async def _load(ctx: AuthContext, user_id: int) -> User:
     return user
 
 
-async def _load_managed(ctx: AuthContext, actor: Principal, user_id: int) -> User:
+async def _load_managed(ctx: AuthContext, actor: Principal, user_id: int, action: Action) -> User:
+    await access.authorize(
+        ctx.session,
+        access.actor_of(actor.user),
+        action,
+        user_id,
+        about_user=user_id if action is Action.USER_SET_ACCESS else None,
+    )
     user = await _load(ctx, user_id)
     # An admin manages users up to their own level, never above it.
     if not at_least(actor.user.system_permissions, user.system_permissions):
@@ -154,6 +174,16 @@ async def _load_managed(ctx: AuthContext, actor: Principal, user_id: int) -> Use
 def _require_grant(actor: Principal, level: SystemPermission) -> None:
     if not at_least(actor.user.system_permissions, level):
         raise ForbiddenError(f"You cannot give the {level.value} level: it is above your own.")
+
+
+def _check_level_change(user: User, level: SystemPermission) -> None:
+    """A patient's portal login stays a patient's: staff work needs an account of its own,
+    or the login would carry the patient's identity into clinical access."""
+    if user.fhir_patient_id is not None and level is not SystemPermission.PATIENT:
+        raise InvalidInputError(
+            "This account is a patient's portal login; create a separate staff account.",
+            field=("body", "system_permissions"),
+        )
 
 
 def _check_competencies(base: str, additional: list[str], removed: list[str]) -> None:

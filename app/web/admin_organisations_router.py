@@ -5,7 +5,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.access.actions import Action
 from app.dependencies import FhirDep, SessionDep
 from app.errors import AppError
 from app.groups import service as groups
@@ -20,7 +19,7 @@ from app.organisations.schemas import (
 )
 from app.patients import service as patients
 from app.patients.schemas import PatientCreate
-from app.web.dependencies import AdminOnly, CsrfChecked, WebActor, page_authorized
+from app.web.dependencies import AdminOnly, CsrfChecked, WebActor
 from app.web.forms import field_errors, form_values, parse
 from app.web.templating import render
 
@@ -32,11 +31,6 @@ FEATURE_LABELS = [
     (FeatureKey.ATTACHMENTS.value, "Images and voice notes"),
 ]
 PatientPathId = Annotated[str, Path(max_length=64)]
-CanCreate = page_authorized(Action.ORGANISATION_CREATE)
-CanUpdate = page_authorized(Action.ORGANISATION_UPDATE)
-CanSwitch = page_authorized(Action.ORGANISATION_MANAGE_FEATURES)
-CanManageMembers = page_authorized(Action.ORGANISATION_MANAGE_MEMBERS)
-CanManagePatient = page_authorized(Action.PATIENT_MANAGE)
 
 
 def _back_to(organisation_id: int, section: str = "") -> RedirectResponse:
@@ -70,7 +64,7 @@ async def _organisations_page(
     )
 
 
-@router.post("", dependencies=[CsrfChecked, CanCreate])
+@router.post("", dependencies=[CsrfChecked])
 async def create_organisation(request: Request, actor: WebActor, session: SessionDep) -> Response:
     values = await form_values(request)
     try:
@@ -82,7 +76,7 @@ async def create_organisation(request: Request, actor: WebActor, session: Sessio
     return _back_to(created.id)
 
 
-@router.get("/{organisation_id}", dependencies=[CanUpdate])
+@router.get("/{organisation_id}")
 async def organisation_page(
     request: Request, organisation_id: PathId, actor: WebActor, session: SessionDep
 ) -> HTMLResponse:
@@ -98,41 +92,31 @@ async def _organisation(
     errors: dict[str, str],
     status: int = 200,
 ) -> HTMLResponse:
-    organisation = await organisations.read(session, organisation_id)
-    staff = await organisations.staff_of(session, organisation_id)
-    staff_candidates = [
-        (person.id, person.name)
-        for person in await organisations.staff_candidates(session, organisation_id)
-    ]
-    members = await organisations.patients_of(session, organisation_id)
-    member_ids = {member.id for member in members}
+    overview = await organisations.overview(session, actor, organisation_id)
+    member_ids = {member.id for member in overview.patients}
     visible = (await patients.list_patients(session, actor, cursor=None, limit=200)).items
     patient_candidates = [
         (p.id, f"{p.family_name}, {p.given_name}") for p in visible if p.id not in member_ids
     ]
-    features = {
-        feature.key.value: feature
-        for feature in await organisations.list_features(session, organisation_id)
-    }
     return render(
         request,
         "admin/organisation.html",
         status_code=status,
-        title=organisation.name,
-        organisation=organisation,
-        features=features,
+        title=overview.organisation.name,
+        organisation=overview.organisation,
+        features={feature.key.value: feature for feature in overview.features},
         feature_labels=FEATURE_LABELS,
-        staff=staff,
-        staff_candidates=staff_candidates,
-        patients=members,
+        staff=overview.staff,
+        staff_candidates=[(person.id, person.name) for person in overview.staff_candidates],
+        patients=overview.patients,
         patient_candidates=patient_candidates,
-        groups=await groups.of_organisation(session, organisation_id),
+        groups=await groups.of_organisation(session, actor, organisation_id),
         values=values,
         errors=errors,
     )
 
 
-@router.post("/{organisation_id}", dependencies=[CsrfChecked, CanUpdate])
+@router.post("/{organisation_id}", dependencies=[CsrfChecked])
 async def update_organisation(
     request: Request, organisation_id: PathId, actor: WebActor, session: SessionDep
 ) -> Response:
@@ -148,7 +132,7 @@ async def update_organisation(
     return _back_to(organisation_id)
 
 
-@router.post("/{organisation_id}/features/{key}", dependencies=[CsrfChecked, CanSwitch])
+@router.post("/{organisation_id}/features/{key}", dependencies=[CsrfChecked])
 async def switch_feature(
     organisation_id: PathId,
     key: FeatureKey,
@@ -163,7 +147,7 @@ async def switch_feature(
     return _back_to(organisation_id, f"feature-{key.value}")
 
 
-@router.post("/{organisation_id}/staff", dependencies=[CsrfChecked, CanManageMembers])
+@router.post("/{organisation_id}/staff", dependencies=[CsrfChecked])
 async def add_staff(
     organisation_id: PathId, actor: WebActor, session: SessionDep, user_id: FormId = 0
 ) -> Response:
@@ -171,9 +155,7 @@ async def add_staff(
     return _back_to(organisation_id, "staff")
 
 
-@router.post(
-    "/{organisation_id}/staff/{user_id}/remove", dependencies=[CsrfChecked, CanManageMembers]
-)
+@router.post("/{organisation_id}/staff/{user_id}/remove", dependencies=[CsrfChecked])
 async def remove_staff(
     organisation_id: PathId, user_id: PathId, actor: WebActor, session: SessionDep
 ) -> Response:
@@ -201,7 +183,7 @@ async def register_patient(
     return _back_to(organisation_id, "patients")
 
 
-@router.post("/{organisation_id}/patients", dependencies=[CsrfChecked, CanManageMembers])
+@router.post("/{organisation_id}/patients", dependencies=[CsrfChecked])
 async def put_patient(
     organisation_id: PathId,
     actor: WebActor,
@@ -217,7 +199,7 @@ async def put_patient(
 
 @router.post(
     "/{organisation_id}/patients/{patient_id}/remove",
-    dependencies=[CsrfChecked, CanManageMembers],
+    dependencies=[CsrfChecked],
 )
 async def remove_patient(
     organisation_id: PathId, patient_id: PatientPathId, actor: WebActor, session: SessionDep
@@ -226,9 +208,7 @@ async def remove_patient(
     return _back_to(organisation_id, "patients")
 
 
-@router.post(
-    "/{organisation_id}/patients/{patient_id}/active", dependencies=[CsrfChecked, CanManagePatient]
-)
+@router.post("/{organisation_id}/patients/{patient_id}/active", dependencies=[CsrfChecked])
 async def set_patient_active(
     organisation_id: PathId,
     patient_id: PatientPathId,

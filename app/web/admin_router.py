@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app.audit import service as audit
+from app.audit.schemas import AuditFilter
 from app.dependencies import SessionDep
-from app.web.dependencies import AdminOnly
+from app.web.dependencies import AdminOnly, WebActor
 from app.web.templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[AdminOnly])
@@ -22,6 +23,7 @@ async def index(request: Request) -> HTMLResponse:
 @router.get("/audit")
 async def audit_log(
     request: Request,
+    actor: WebActor,
     session: SessionDep,
     patient_id: Annotated[str, Query(max_length=64)] = "",
     user_id: Annotated[str, Query(max_length=12)] = "",
@@ -31,14 +33,12 @@ async def audit_log(
     filters = {"patient_id": patient_id, "user_id": user_id, "since": since}
     try:
         since_time = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
-        page = await audit.list_events(
-            session,
+        query = AuditFilter(
             patient_id=patient_id or None,
             user_id=int(user_id) if user_id else None,
             since=since_time,
-            cursor=cursor,
-            limit=100,
         )
+        page = await audit.list_events(session, actor, query, cursor=cursor, limit=100)
     except ValueError:
         return render(
             request,

@@ -33,21 +33,23 @@ def _competencies() -> list[tuple[str, str]]:
 @router.get("")
 async def user_list(
     request: Request,
+    principal: WebPrincipal,
     ctx: AuthContextDep,
     cursor: str | None = None,
 ) -> HTMLResponse:
-    return await _users_page(request, ctx, cursor, {}, {})
+    return await _users_page(request, ctx, principal, cursor, {}, {})
 
 
 async def _users_page(
     request: Request,
     ctx: AuthContextDep,
+    principal: Principal,
     cursor: str | None,
     values: dict[str, Any],
     errors: dict[str, str],
     status: int = 200,
 ) -> HTMLResponse:
-    page = await users.list_users(ctx, cursor=cursor, limit=100)
+    page = await users.list_users(ctx, principal, cursor=cursor, limit=100)
     return render(
         request,
         "admin/users.html",
@@ -69,7 +71,9 @@ async def create_user(request: Request, principal: WebPrincipal, ctx: AuthContex
         created = await users.create_user(ctx, principal, parse(UserCreate, values))
     except AppError as error:
         shown = {key: value for key, value in values.items() if key != "password"}
-        return await _users_page(request, ctx, None, shown, field_errors(error), error.status)
+        return await _users_page(
+            request, ctx, principal, None, shown, field_errors(error), error.status
+        )
     return RedirectResponse(f"/admin/users/{created.id}", status_code=303)
 
 

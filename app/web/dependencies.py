@@ -1,12 +1,11 @@
 """Who is browsing: the session cookie turned into a Principal; forms checked for CSRF."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 
 from app.access import service as access
 from app.access.actions import Action
-from app.access.dependencies import target_of
 from app.access.policy import Actor
 from app.auth import service as auth_service
 from app.auth.service import Principal
@@ -57,21 +56,11 @@ async def check_csrf(request: Request, settings: SettingsDep, _: WebPrincipal) -
 CsrfChecked = Depends(check_csrf)
 
 
-def require_admin(actor: WebActor) -> None:
-    """The administration pages are for admins: a gate in front of each action's own rule,
-    so that a clinician whom the API lets manage a group still meets no admin page."""
-    if not access.is_admin(actor):
-        raise ForbiddenError("Administration is for admins.")
+async def open_administration(actor: WebActor, session: SessionDep) -> None:
+    """The administration pages are for admins (`app.access` says who): a gate in front of
+    each service's own rule, so that a clinician whom the API lets manage a group still
+    meets no admin page."""
+    await access.authorize(session, actor, Action.ADMINISTRATION_OPEN)
 
 
-AdminOnly = Depends(require_admin)
-
-
-def page_authorized(action: Action) -> Any:
-    """The API's `authorized`, for pages: the request goes on only if the browsing user may
-    do `action` to the target its path names."""
-
-    async def dependency(request: Request, actor: WebActor, session: SessionDep) -> None:
-        await access.authorize(session, actor, action, target_of(request, action))
-
-    return Depends(dependency)
+AdminOnly = Depends(open_administration)

@@ -1,0 +1,160 @@
+"""What each relation of the action table means in SQL, for each kind of target.
+
+One meaning serves both uses: loading the facts of one target (a column per
+relation), and filtering lists (the read rule compiled into a WHERE). So what
+a list shows and what a single read allows cannot drift apart.
+"""
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy.orm import QueryableAttribute
+
+from app.access.actions import RULES, Action, Relation
+from app.access.policy import Actor, qualifies
+from app.auth.models import User
+from app.db import utc_now
+from app.messaging.models import (
+    Conversation,
+    ConversationOrganisation,
+    ConversationParticipant,
+    GroupMember,
+    ParticipantRole,
+)
+from app.organisations.models import (
+    Organisation,
+    OrganisationFeature,
+    PatientMembership,
+    StaffMembership,
+)
+from app.organisations.schemas import FeatureKey
+from app.patients.models import AccessLevel, ExternalAccessGrant
+
+PatientIdColumn = ColumnElement[str] | QueryableAttribute[str]
+Conditions = dict[Relation, ColumnElement[bool]]
+
+
+def compile_rule(actor: Actor, action: Action, relations: Conditions) -> ColumnElement[bool]:
+    """A WHERE that holds where the actor meets one of the action's grants (features aside)."""
+    rule = RULES[action]
+    options = [
+        and_(true(), *(relations[relation] for relation in grant.relations))
+        for grant in rule.grants
+        if qualifies(actor, grant)
+    ]
+    return or_(false(), *options)
+
+
+def patient_relations(actor: Actor, patient_id: PatientIdColumn) -> Conditions:
+    staff = actor.is_staff
+    return {
+        Relation.SELF: patient_id == actor.patient_id if actor.patient_id else false(),
+        Relation.CARE: _shares_organisation(actor.user_id, patient_id) if staff else false(),
+        Relation.GRANT: _live_grant(actor.user_id, patient_id) if staff else false(),
+        Relation.GRANT_MESSAGE: _live_grant(actor.user_id, patient_id, AccessLevel.MESSAGE)
+        if staff
+        else false(),
+    }
+
+
+def conversation_relations(actor: Actor) -> Conditions:
+    """Relations to the row of `Conversation` the query is about."""
+    return patient_relations(actor, Conversation.patient_id) | {
+        Relation.PARTICIPANT: takes_part(actor.user_id),
+        Relation.TEAM: _staff_of_conversation_organisation(actor.user_id)
+        if actor.is_staff
+        else false(),
+        Relation.PATIENT_INCLUDED: _patient_takes_part(),
+    }
+
+
+def organisation_relations(actor: Actor) -> Conditions:
+    """Relations to the row of `Organisation` the query is about."""
+    as_staff = exists().where(
+        StaffMembership.organisation_id == Organisation.id,
+        StaffMembership.user_id == actor.user_id,
+    )
+    as_patient = exists().where(
+        PatientMembership.organisation_id == Organisation.id,
+        PatientMembership.patient_id == actor.patient_id,
+    )
+    member = as_staff if actor.is_staff else as_patient if actor.patient_id else false()
+    return {Relation.MEMBER: member}
+
+
+def user_relations(actor: Actor) -> Conditions:
+    return {Relation.SELF: User.id == actor.user_id}
+
+
+def patient_features(patient_id: PatientIdColumn) -> dict[FeatureKey, ColumnElement[bool]]:
+    """Each feature: on for at least one of the patient's organisations."""
+    return {
+        key: exists().where(
+            PatientMembership.patient_id == patient_id,
+            OrganisationFeature.organisation_id == PatientMembership.organisation_id,
+            OrganisationFeature.key == key.value,
+        )
+        for key in FeatureKey
+    }
+
+
+def conversation_features() -> dict[FeatureKey, ColumnElement[bool]]:
+    """Each feature: on for at least one of the conversation's organisations."""
+    return {
+        key: exists().where(
+            ConversationOrganisation.conversation_id == Conversation.id,
+            OrganisationFeature.organisation_id == ConversationOrganisation.organisation_id,
+            OrganisationFeature.key == key.value,
+        )
+        for key in FeatureKey
+    }
+
+
+def takes_part(user_id: int) -> ColumnElement[bool]:
+    """The user is a participant of `Conversation`: in person, or through a group."""
+    return exists().where(
+        ConversationParticipant.conversation_id == Conversation.id,
+        or_(
+            ConversationParticipant.user_id == user_id,
+            ConversationParticipant.group_id.in_(
+                select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+            ),
+        ),
+    )
+
+
+def _shares_organisation(user_id: int, patient_id: PatientIdColumn) -> ColumnElement[bool]:
+    return exists().where(
+        PatientMembership.patient_id == patient_id,
+        StaffMembership.organisation_id == PatientMembership.organisation_id,
+        StaffMembership.user_id == user_id,
+    )
+
+
+def _live_grant(
+    user_id: int, patient_id: PatientIdColumn, level: AccessLevel | None = None
+) -> ColumnElement[bool]:
+    """A grant neither revoked nor expired (at `level`, when given)."""
+    grant = ExternalAccessGrant
+    conditions = [
+        grant.patient_id == patient_id,
+        grant.user_id == user_id,
+        grant.revoked_at.is_(None),
+        or_(grant.expires_at.is_(None), grant.expires_at > utc_now()),
+    ]
+    if level is not None:
+        conditions.append(grant.access_level == level)
+    return exists().where(*conditions)
+
+
+def _staff_of_conversation_organisation(user_id: int) -> ColumnElement[bool]:
+    return exists().where(
+        ConversationOrganisation.conversation_id == Conversation.id,
+        StaffMembership.organisation_id == ConversationOrganisation.organisation_id,
+        StaffMembership.user_id == user_id,
+    )
+
+
+def _patient_takes_part() -> ColumnElement[bool]:
+    return exists().where(
+        ConversationParticipant.conversation_id == Conversation.id,
+        ConversationParticipant.role == ParticipantRole.PATIENT,
+    )

@@ -1,0 +1,70 @@
+"""Writing the audit log.
+
+Rows join the caller's transaction, so an action and its record are kept or
+lost together; a refusal is kept whatever happens to the request, since the
+request that was refused usually fails.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.models import AuditEvent
+from app.db import CLIENT_ADDRESS, keep_whatever_happens
+
+ALLOWED = "allowed"
+DENIED = "denied"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: str
+    outcome: str = ALLOWED
+    reason: str | None = None
+    actor_id: int | None = None
+    target_user_id: int | None = None
+    patient_id: str | None = None
+    conversation_id: int | None = None
+    client_address: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def record(session: AsyncSession, entry: AuditEntry) -> None:
+    session.add(_row(session, entry))
+
+
+def record_refusal(session: AsyncSession, entry: AuditEntry) -> None:
+    """A refused attempt: written even when the request's own transaction rolls back."""
+    keep_whatever_happens(session, _row(session, entry))
+
+
+def record_seen(
+    session: AsyncSession,
+    *,
+    action: str,
+    actor_id: int,
+    seen: dict[str, list[int]],
+) -> None:
+    """A list that showed patient data: one row per patient, naming the conversations shown
+    (`seen` maps patient id to conversation ids, empty for a list of patients)."""
+    for patient_id, conversation_ids in sorted(seen.items()):
+        details = {"conversation_ids": conversation_ids} if conversation_ids else {}
+        record(
+            session,
+            AuditEntry(action=action, actor_id=actor_id, patient_id=patient_id, details=details),
+        )
+
+
+def _row(session: AsyncSession, entry: AuditEntry) -> AuditEvent:
+    return AuditEvent(
+        action=entry.action,
+        outcome=entry.outcome,
+        reason=entry.reason,
+        actor_id=entry.actor_id,
+        target_user_id=entry.target_user_id,
+        patient_id=entry.patient_id,
+        conversation_id=entry.conversation_id,
+        client_address=entry.client_address or session.info.get(CLIENT_ADDRESS),
+        details=entry.details,
+    )
