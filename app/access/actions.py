@@ -44,8 +44,10 @@ class Action(StrEnum):
     ORGANISATION_UPDATE = "organisation.update"
     ORGANISATION_DELETE = "organisation.delete"
     ORGANISATION_ADD_STAFF = "organisation.add_staff"
+    ORGANISATION_ADD_PATIENT = "organisation.add_patient"
     ORGANISATION_MANAGE_MEMBERS = "organisation.manage_members"
     ORGANISATION_MANAGE_FEATURES = "organisation.manage_features"
+    GROUP_CREATE = "group.create"
     GROUP_READ = "group.read"
     GROUP_MANAGE = "group.manage"
     GROUP_ADD_MEMBER = "group.add_member"
@@ -68,6 +70,7 @@ class Target(StrEnum):
     NONE = "none"
     USER = "user"
     ORGANISATION = "organisation"
+    GROUP = "group"  # seen and managed through its organisation
     PATIENT = "patient"
     CONVERSATION = "conversation"
 
@@ -77,7 +80,7 @@ class Relation(StrEnum):
     CARE = "care"  # staff of an organisation the patient belongs to
     GRANT = "grant"  # staff holding a live external access grant for the patient
     GRANT_MESSAGE = "grant_message"  # ... at the `message` level
-    MEMBER = "member"  # staff of the organisation, or the patient the caller is
+    MEMBER = "member"  # staff of the organisation (a group's), or the patient the caller is
     PARTICIPANT = "participant"  # takes part in the conversation, in person or through a group
     TEAM = "team"  # staff of one of the conversation's organisations
     PATIENT_INCLUDED = "patient_included"  # the conversation's patient takes part in it
@@ -107,20 +110,22 @@ class Rule:
     refusal: str
     features: frozenset[FeatureKey] = field(default_factory=frozenset)  # every grant needs them
     # Raising one's own access takes a second person: the action is refused when the user it
-    # is about is the caller.
+    # is about is the caller, or when the caller holds one of `own_when` to the target.
     not_on_self: bool = False
+    own_when: frozenset[Relation] = field(default_factory=frozenset)
 
 
 # What a caller must be allowed in order to learn that a target exists.
 SEEN_THROUGH = {
     Target.USER: Action.USER_READ,
     Target.ORGANISATION: Action.ORGANISATION_READ,
+    Target.GROUP: Action.GROUP_READ,
     Target.PATIENT: Action.PATIENT_READ,
     Target.CONVERSATION: Action.CONVERSATION_READ,
 }
 
 R = Relation
-NONE, USER, ORG = Target.NONE, Target.USER, Target.ORGANISATION
+NONE, USER, ORG, GROUP = Target.NONE, Target.USER, Target.ORGANISATION, Target.GROUP
 PAT, CONV = Target.PATIENT, Target.CONVERSATION
 ADMINS_ONLY = (grant(ADMIN),)
 # Conversations: the care team through the patient's organisations, a participant with a
@@ -153,6 +158,13 @@ RULES: dict[Action, Rule] = {
     Action.ORGANISATION_ADD_STAFF: Rule(
         ORG, ADMINS_ONLY, "Only admins add staff.", not_on_self=True
     ),
+    # A patient added to an organisation is in the care of its staff: not by one of them.
+    Action.ORGANISATION_ADD_PATIENT: Rule(
+        ORG,
+        ADMINS_ONLY,
+        "Only admins add patients to an organisation.",
+        own_when=frozenset({Relation.MEMBER}),
+    ),
     Action.ORGANISATION_MANAGE_MEMBERS: Rule(
         ORG, ADMINS_ONLY, "Only admins manage an organisation's members."
     ),
@@ -161,14 +173,19 @@ RULES: dict[Action, Rule] = {
         (grant(ADMIN), grant(STAFF, "manage_organisation_features", R.MEMBER)),
         "You may not switch this organisation's features.",
     ),
-    Action.GROUP_READ: Rule(ORG, (grant(ADMIN), grant(STAFF, None, R.MEMBER)), "No such group."),
-    Action.GROUP_MANAGE: Rule(
+    Action.GROUP_CREATE: Rule(
         ORG,
         (grant(ADMIN), grant(STAFF, "manage_groups", R.MEMBER)),
         "You may not manage this organisation's groups.",
     ),
+    Action.GROUP_READ: Rule(GROUP, (grant(ADMIN), grant(STAFF, None, R.MEMBER)), "No such group."),
+    Action.GROUP_MANAGE: Rule(
+        GROUP,
+        (grant(ADMIN), grant(STAFF, "manage_groups", R.MEMBER)),
+        "You may not manage this organisation's groups.",
+    ),
     Action.GROUP_ADD_MEMBER: Rule(
-        ORG,
+        GROUP,
         (grant(ADMIN), grant(STAFF, "manage_groups", R.MEMBER)),
         "You may not manage this organisation's groups.",
         not_on_self=True,
@@ -266,6 +283,14 @@ RULES: dict[Action, Rule] = {
         features=frozenset({MESSAGING}),
     ),
 }
+
+# The sets of features an action may need on together, in one organisation.
+FEATURE_SETS = frozenset(
+    rule.features | each.features
+    for rule in RULES.values()
+    for each in rule.grants
+    if rule.features | each.features
+)
 
 FEATURE_NAMES = {
     MESSAGING: "Messaging",

@@ -10,7 +10,6 @@ from app.access.actions import (
     Action,
     Grant,
     Relation,
-    Rule,
     Target,
 )
 from app.access.levels import at_least
@@ -43,6 +42,9 @@ class Facts:
 
     exists: bool = True
     relations: frozenset[Relation] = frozenset()
+    # Each set of features (of FEATURE_SETS) switched on together in one of the target's
+    # organisations; and each feature on in any of them, for telling what is off.
+    feature_sets: frozenset[frozenset[FeatureKey]] = frozenset()
     features: frozenset[FeatureKey] = frozenset()
     about_self: bool = False  # the user the action changes is the caller
     patient_id: str | None = None  # the patient the target is about, for the audit log
@@ -73,14 +75,22 @@ def decide(actor: Actor, action: Action, facts: Facts) -> Decision:
     met = [each for each in rule.grants if meets(actor, each, facts)]
     if not met:
         return Decision(Outcome.FORBIDDEN, rule.refusal)
-    if rule.not_on_self and facts.about_self:
+    if (rule.not_on_self and facts.about_self) or rule.own_when & facts.relations:
         return Decision(Outcome.OWN_ACCESS, "Another admin must change your own access.")
-    missing = min((_missing_features(rule, each, facts) for each in met), key=len)
-    if not missing:
+    needed = [rule.features | each.features for each in met]
+    if any(not wanted or wanted in facts.feature_sets for wanted in needed):
         return Decision(Outcome.ALLOW)
-    names = " and ".join(sorted(FEATURE_NAMES[key] for key in missing))
-    verb = "is" if len(missing) == 1 else "are"
-    return Decision(Outcome.FEATURE_OFF, f"{names} {verb} switched off for this organisation.")
+    return Decision(Outcome.FEATURE_OFF, _features_off(min(needed, key=len), facts))
+
+
+def _features_off(wanted: frozenset[FeatureKey], facts: Facts) -> str:
+    off = wanted - facts.features
+    if not off:  # each is on somewhere, but not all in one organisation
+        names = " and ".join(sorted(FEATURE_NAMES[key] for key in wanted))
+        return f"{names} are not switched on together for one organisation."
+    names = " and ".join(sorted(FEATURE_NAMES[key] for key in off))
+    verb = "is" if len(off) == 1 else "are"
+    return f"{names} {verb} switched off for this organisation."
 
 
 def may_see(actor: Actor, target: Target, facts: Facts) -> bool:
@@ -100,7 +110,3 @@ def qualifies(actor: Actor, grant: Grant) -> bool:
     return at_least(actor.level, grant.level) and (
         grant.competency is None or grant.competency in actor.competencies
     )
-
-
-def _missing_features(rule: Rule, grant: Grant, facts: Facts) -> frozenset[FeatureKey]:
-    return (rule.features | grant.features) - facts.features

@@ -6,18 +6,17 @@ a list shows and what a single read allows cannot drift apart.
 """
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import QueryableAttribute, aliased
 
-from app.access.actions import RULES, Action, Relation
+from app.access.actions import FEATURE_SETS, RULES, Action, Relation
 from app.access.policy import Actor, qualifies
-from app.auth.models import User
+from app.auth.models import SystemPermission, User
 from app.db import utc_now
 from app.messaging.models import (
     Conversation,
     ConversationOrganisation,
     ConversationParticipant,
     GroupMember,
-    ParticipantRole,
 )
 from app.organisations.models import (
     Organisation,
@@ -66,14 +65,17 @@ def conversation_relations(actor: Actor) -> Conditions:
     }
 
 
-def organisation_relations(actor: Actor) -> Conditions:
-    """Relations to the row of `Organisation` the query is about."""
+def organisation_relations(
+    actor: Actor, organisation_id: ColumnElement[int] | QueryableAttribute[int] = Organisation.id
+) -> Conditions:
+    """Relations to the organisation the query is about (by default its `Organisation` row;
+    for a group, `Group.organisation_id`)."""
     as_staff = exists().where(
-        StaffMembership.organisation_id == Organisation.id,
+        StaffMembership.organisation_id == organisation_id,
         StaffMembership.user_id == actor.user_id,
     )
     as_patient = exists().where(
-        PatientMembership.organisation_id == Organisation.id,
+        PatientMembership.organisation_id == organisation_id,
         PatientMembership.patient_id == actor.patient_id,
     )
     member = as_staff if actor.is_staff else as_patient if actor.patient_id else false()
@@ -84,27 +86,38 @@ def user_relations(actor: Actor) -> Conditions:
     return {Relation.SELF: User.id == actor.user_id}
 
 
-def patient_features(patient_id: PatientIdColumn) -> dict[FeatureKey, ColumnElement[bool]]:
-    """Each feature: on for at least one of the patient's organisations."""
-    return {
-        key: exists().where(
-            PatientMembership.patient_id == patient_id,
-            OrganisationFeature.organisation_id == PatientMembership.organisation_id,
-            OrganisationFeature.key == key.value,
-        )
-        for key in FeatureKey
-    }
+FeatureConditions = dict[frozenset[FeatureKey], ColumnElement[bool]]
 
 
-def conversation_features() -> dict[FeatureKey, ColumnElement[bool]]:
-    """Each feature: on for at least one of the conversation's organisations."""
+def patient_features(patient_id: PatientIdColumn) -> FeatureConditions:
+    """Each feature set: on together in one of the patient's organisations."""
+    membership = aliased(PatientMembership)
+    return _features_of(membership.organisation_id, membership.patient_id == patient_id)
+
+
+def conversation_features() -> FeatureConditions:
+    """Each feature set: on together in one of the conversation's organisations."""
+    joined = aliased(ConversationOrganisation)
+    return _features_of(joined.organisation_id, joined.conversation_id == Conversation.id)
+
+
+def _features_of(
+    organisation_id: QueryableAttribute[int], belongs: ColumnElement[bool]
+) -> FeatureConditions:
+    """Every set the rules need, and every single feature (to tell what is off)."""
+    wanted = FEATURE_SETS | {frozenset({key}) for key in FeatureKey}
     return {
-        key: exists().where(
-            ConversationOrganisation.conversation_id == Conversation.id,
-            OrganisationFeature.organisation_id == ConversationOrganisation.organisation_id,
-            OrganisationFeature.key == key.value,
+        features: exists().where(
+            belongs,
+            *(
+                exists().where(
+                    OrganisationFeature.organisation_id == organisation_id,
+                    OrganisationFeature.key == key.value,
+                )
+                for key in sorted(features)
+            ),
         )
-        for key in FeatureKey
+        for features in wanted
     }
 
 
@@ -154,7 +167,10 @@ def _staff_of_conversation_organisation(user_id: int) -> ColumnElement[bool]:
 
 
 def _patient_takes_part() -> ColumnElement[bool]:
+    """The patient's own login takes part, however it came to (invited, or starting it)."""
     return exists().where(
         ConversationParticipant.conversation_id == Conversation.id,
-        ConversationParticipant.role == ParticipantRole.PATIENT,
+        User.id == ConversationParticipant.user_id,
+        User.fhir_patient_id == Conversation.patient_id,
+        User.system_permissions == SystemPermission.PATIENT,
     )

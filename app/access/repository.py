@@ -3,19 +3,18 @@ and the features its organisations switch on, in a single round trip."""
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, null, select
+from sqlalchemy import null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import relations as sql
 from app.access.actions import Relation
 from app.access.policy import Actor, Facts
 from app.auth.models import User
-from app.messaging.models import Conversation
+from app.messaging.models import Conversation, Group
 from app.organisations.models import Organisation
-from app.organisations.schemas import FeatureKey
 from app.patients.models import PatientMetadata
 
-NO_FEATURES: dict[FeatureKey, ColumnElement[bool]] = {}
+NO_FEATURES: sql.FeatureConditions = {}
 
 
 async def patient_facts(session: AsyncSession, actor: Actor, patient_id: str) -> Facts:
@@ -52,6 +51,17 @@ async def organisation_facts(session: AsyncSession, actor: Actor, organisation_i
     )
 
 
+async def group_facts(session: AsyncSession, actor: Actor, group_id: int) -> Facts:
+    return await _facts(
+        session,
+        key=Group.id,
+        target=group_id,
+        patient=None,
+        relations=sql.organisation_relations(actor, Group.organisation_id),
+        features=NO_FEATURES,
+    )
+
+
 async def user_facts(session: AsyncSession, actor: Actor, user_id: int) -> Facts:
     return await _facts(
         session,
@@ -70,7 +80,7 @@ async def _facts(
     target: str | int,
     patient: Any,
     relations: sql.Conditions,
-    features: dict[FeatureKey, ColumnElement[bool]],
+    features: sql.FeatureConditions,
 ) -> Facts:
     named_relations = list(relations)
     named_features = list(features)
@@ -89,8 +99,14 @@ async def _facts(
         relations=frozenset(
             Relation(name) for name, value in zip(named_relations, held, strict=True) if value
         ),
-        features=frozenset(
+        feature_sets=frozenset(
             name for name, value in zip(named_features, switched, strict=True) if value
+        ),
+        features=frozenset(
+            key
+            for name, value in zip(named_features, switched, strict=True)
+            if value and len(name) == 1
+            for key in name
         ),
         patient_id=row[0],
     )

@@ -87,6 +87,24 @@ async def is_allowed(
     return decide(actor, action, await load_facts(session, actor, action, target)).allowed
 
 
+def refused(
+    session: AsyncSession,
+    actor: Actor,
+    action: Action,
+    *,
+    reason: str,
+    outcome: Outcome = Outcome.FORBIDDEN,
+    target: TargetId = None,
+    patient_id: str | None = None,
+) -> Exception:
+    """The error for a refusal that a service's own data rule makes, within an action
+    `authorize` allowed (a level above one's own, a feature off for the organisations
+    chosen): audited like every other refusal. Raise what it returns."""
+    decision = Decision(outcome, reason)
+    _audit_refusal(session, actor, action, target, Facts(patient_id=patient_id), decision)
+    return _error_for(decision)
+
+
 def refusal(actor: Actor, action: Action, facts: Facts) -> Decision | None:
     """Why the actor may not do `action` to a target whose facts are already loaded (for
     showing what a page offers), or None when they may."""
@@ -111,6 +129,8 @@ async def load_facts(
         return await repository.conversation_facts(session, actor, number)
     if kind is Target.ORGANISATION:
         return await repository.organisation_facts(session, actor, number)
+    if kind is Target.GROUP:
+        return await repository.group_facts(session, actor, number)
     return await repository.user_facts(session, actor, number)
 
 
@@ -161,6 +181,13 @@ def visible_patients(actor: Actor, patient_id: PatientIdColumn) -> ColumnElement
     """A WHERE condition: the patients this actor may see (for lists)."""
     return relations.compile_rule(
         actor, Action.PATIENT_READ, relations.patient_relations(actor, patient_id)
+    )
+
+
+def visible_organisations(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE condition on organisations: the ones this actor may see."""
+    return relations.compile_rule(
+        actor, Action.ORGANISATION_READ, relations.organisation_relations(actor)
     )
 
 

@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
 from app.access.actions import Action
-from app.access.policy import Actor
+from app.access.policy import Actor, Outcome
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.db import utc_now
@@ -16,10 +16,15 @@ from app.messaging.models import Group
 
 async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> GroupRead:
     """A group of the organisation's staff; its creator joins only if someone else adds them."""
-    await access.authorize(session, actor, Action.GROUP_MANAGE, data.organisation_id)
+    await access.authorize(session, actor, Action.GROUP_CREATE, data.organisation_id)
     if actor.user_id in data.member_ids:
-        await access.authorize(
-            session, actor, Action.GROUP_ADD_MEMBER, data.organisation_id, about_user=actor.user_id
+        raise access.refused(
+            session,
+            actor,
+            Action.GROUP_CREATE,
+            target=data.organisation_id,
+            outcome=Outcome.OWN_ACCESS,
+            reason="Another admin must add you to a group.",
         )
     await _check_members(session, data.organisation_id, data.member_ids)
     if await repository.name_taken(session, data.organisation_id, data.name, except_id=0):
@@ -36,7 +41,8 @@ async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> Grou
 
 
 async def of_organisation(session: AsyncSession, actor: Actor, organisation_id: int) -> list[Group]:
-    await access.authorize(session, actor, Action.GROUP_READ, organisation_id)
+    """The organisation's groups, for those who may create them."""
+    await access.authorize(session, actor, Action.GROUP_CREATE, organisation_id)
     return await repository.of_organisation(session, organisation_id)
 
 
@@ -67,13 +73,10 @@ async def load(
     about_user: int | None = None,
 ) -> Group:
     """The group if the actor may do `action` to it; 404 for a group they may not see."""
+    await access.authorize(session, actor, action, group_id, about_user=about_user)
     group = await repository.get(session, group_id)
-    if group is None:
+    if group is None:  # deleted since
         raise NotFoundError("No such group.")
-    try:
-        await access.authorize(session, actor, action, group.organisation_id, about_user=about_user)
-    except NotFoundError:
-        raise NotFoundError("No such group.") from None
     return group
 
 

@@ -10,13 +10,14 @@ import anyio.to_thread
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.access import service as access
 from app.access.actions import Action
 from app.attachments.preparation import prepare
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth.models import User
 from app.db import end_reads, utc_now
-from app.errors import ConflictError, ForbiddenError, InvalidInputError
+from app.errors import ConflictError, InvalidInputError
 from app.events import service as events
 from app.fhir.protocol import BinaryContent, FhirGateway
 from app.fhir.resources import (
@@ -189,7 +190,14 @@ async def _amendable(
             field=("body", "amends_id"),
         )
     if original.sender_id != view.user.id:
-        raise ForbiddenError("Only the sender of a message may amend it.")
+        raise access.refused(
+            session,
+            view.actor,
+            Action.CONVERSATION_WRITE,
+            target=view.conversation.id,
+            patient_id=view.conversation.patient_id,
+            reason="Only the sender of a message may amend it.",
+        )
     return original
 
 

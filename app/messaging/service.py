@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.access import service as access
 from app.access.actions import Action, Relation
-from app.access.errors import FeatureDisabledError
-from app.access.policy import Actor, Facts
+from app.access.policy import Actor, Facts, Outcome
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth import service as users
@@ -78,7 +77,7 @@ class ConversationView:
 
     @property
     def attachments_on(self) -> bool:
-        return {FeatureKey.MESSAGING, FeatureKey.ATTACHMENTS} <= self.facts.features
+        return frozenset({FeatureKey.MESSAGING, FeatureKey.ATTACHMENTS}) in self.facts.feature_sets
 
     def may(self, action: Action) -> bool:
         """Whether the caller may do `action` here, from the facts already loaded."""
@@ -200,12 +199,21 @@ async def _conversation_organisations(
     enabled = await organisations.organisations_with_feature(
         session, candidates, FeatureKey.MESSAGING
     )
-    if not enabled:
-        raise FeatureDisabledError("Messaging is off for this patient's organisation.")
-    if actor.patient_id is not None and not await organisations.organisations_with_feature(
+    patients_may_write = await organisations.organisations_with_feature(
         session, sorted(enabled), FeatureKey.PATIENT_MESSAGING
-    ):
-        raise FeatureDisabledError("Patients cannot start conversations here.")
+    )
+    if not enabled or (actor.patient_id is not None and not patients_may_write):
+        raise access.refused(
+            session,
+            actor,
+            Action.PATIENT_MESSAGE,
+            target=patient_id,
+            patient_id=patient_id,
+            outcome=Outcome.FEATURE_OFF,
+            reason="Messaging is switched off for this patient's organisations."
+            if not enabled
+            else "Patients cannot start conversations here.",
+        )
     return enabled
 
 

@@ -1,4 +1,4 @@
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import SystemPermission, User
@@ -37,28 +37,14 @@ async def add(session: AsyncSession, organisation: Organisation) -> Organisation
 async def list_page(
     session: AsyncSession,
     *,
-    member_user_id: int | None,
-    member_patient_id: str | None,
+    visible: ColumnElement[bool],
     after_id: int | None,
     limit: int,
 ) -> list[Organisation]:
-    """Organisations by id; only those the given staff user or patient belongs to, if given."""
-    statement = select(Organisation).order_by(Organisation.id).limit(limit)
+    """Organisations by id, of those `visible` lets through."""
+    statement = select(Organisation).where(visible).order_by(Organisation.id).limit(limit)
     if after_id is not None:
         statement = statement.where(Organisation.id > after_id)
-    if member_user_id is not None or member_patient_id is not None:
-        statement = statement.where(
-            or_(
-                exists().where(
-                    StaffMembership.organisation_id == Organisation.id,
-                    StaffMembership.user_id == member_user_id,
-                ),
-                exists().where(
-                    PatientMembership.organisation_id == Organisation.id,
-                    PatientMembership.patient_id == member_patient_id,
-                ),
-            )
-        )
     return list(await session.scalars(statement))
 
 

@@ -137,13 +137,8 @@ async def list_visible(
 ) -> Page[OrganisationRead]:
     """Admins see every organisation; others the ones they belong to."""
     after_id = decode_cursor(cursor, int)[0] if cursor else None
-    everyone = actor.is_admin
     rows = await repository.list_page(
-        session,
-        member_user_id=None if everyone else actor.user_id,
-        member_patient_id=None if everyone else actor.patient_id,
-        after_id=after_id,
-        limit=limit + 1,
+        session, visible=access.visible_organisations(actor), after_id=after_id, limit=limit + 1
     )
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return Page(
@@ -226,7 +221,8 @@ async def put_patient(
     patient_id: str,
     data: MembershipUpdate,
 ) -> PatientMembershipRead:
-    await access.authorize(session, actor, Action.ORGANISATION_MANAGE_MEMBERS, organisation_id)
+    """An existing patient joins the organisation's care; never by a member of its staff."""
+    await access.authorize(session, actor, Action.ORGANISATION_ADD_PATIENT, organisation_id)
     if not await patients_repository.patient_exists(session, patient_id):
         raise NotFoundError("No such patient.")
     membership = await add_patient(session, organisation_id, patient_id, is_primary=data.is_primary)

@@ -12,7 +12,7 @@ from app.auth.models import SystemPermission, User
 from app.auth.password_policy import check_new_password
 from app.auth.passwords import hash_password
 from app.auth.service import AuthContext, Principal
-from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import service as patients_service
 from app.users import repository
@@ -46,7 +46,7 @@ ACCESS_FIELDS = frozenset(
 
 async def create_user(ctx: AuthContext, actor: Principal, data: UserCreate) -> UserRead:
     await access.authorize(ctx.session, access.actor_of(actor.user), Action.USER_CREATE)
-    _require_grant(actor, data.system_permissions)
+    _require_grant(ctx, actor, data.system_permissions, Action.USER_CREATE)
     _check_competencies(
         data.base_profession, data.additional_competencies, data.removed_competencies
     )
@@ -98,7 +98,9 @@ async def update_user(
     action = Action.USER_SET_ACCESS if ACCESS_FIELDS & given.keys() else Action.USER_MANAGE
     user = await _load_managed(ctx, actor, user_id, action)
     if "system_permissions" in given:
-        _require_grant(actor, changes.system_permissions or user.system_permissions)
+        _require_grant(
+            ctx, actor, changes.system_permissions or user.system_permissions, action, user_id
+        )
         _check_level_change(user, changes.system_permissions or user.system_permissions)
     _check_competencies(
         given.get("base_profession", user.base_profession),
@@ -167,13 +169,31 @@ async def _load_managed(ctx: AuthContext, actor: Principal, user_id: int, action
     user = await _load(ctx, user_id)
     # An admin manages users up to their own level, never above it.
     if not at_least(actor.user.system_permissions, user.system_permissions):
-        raise ForbiddenError("You cannot change a user above your own permission level.")
+        raise access.refused(
+            ctx.session,
+            access.actor_of(actor.user),
+            action,
+            target=user_id,
+            reason="You cannot change a user above your own permission level.",
+        )
     return user
 
 
-def _require_grant(actor: Principal, level: SystemPermission) -> None:
+def _require_grant(
+    ctx: AuthContext,
+    actor: Principal,
+    level: SystemPermission,
+    action: Action,
+    user_id: int | None = None,
+) -> None:
     if not at_least(actor.user.system_permissions, level):
-        raise ForbiddenError(f"You cannot give the {level.value} level: it is above your own.")
+        raise access.refused(
+            ctx.session,
+            access.actor_of(actor.user),
+            action,
+            target=user_id,
+            reason=f"You cannot give the {level.value} level: it is above your own.",
+        )
 
 
 def _check_level_change(user: User, level: SystemPermission) -> None:

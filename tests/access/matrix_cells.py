@@ -105,6 +105,14 @@ async def add_self_to_staff(client: httpx.AsyncClient, w: MatrixWorld, actor: Ac
     return answer(await call(client, "PUT", url, actor, json={"is_primary": False}))
 
 
+async def add_patient(client: httpx.AsyncClient, w: MatrixWorld, actor: Account) -> str:
+    """An existing patient of B into A (a new one each time: the world must not change)."""
+    body = {"given_name": "Moving", "family_name": "Patient", "organisation_id": w.base.org_b}
+    moving = await ok(await call(client, "POST", "/api/v1/patients", w.root, json=body))
+    url = f"/api/v1/organisations/{w.base.org_a}/patients/{moving['id']}"
+    return answer(await call(client, "PUT", url, actor, json={"is_primary": False}))
+
+
 async def remove_staff(client: httpx.AsyncClient, w: MatrixWorld, actor: Account) -> str:
     someone = await throwaway_staff(client, w.root, w.base.org_a)
     url = f"/api/v1/organisations/{w.base.org_a}/staff/{someone.id}"
@@ -114,6 +122,11 @@ async def remove_staff(client: httpx.AsyncClient, w: MatrixWorld, actor: Account
 async def switch_feature(client: httpx.AsyncClient, w: MatrixWorld, actor: Account) -> str:
     url = f"/api/v1/organisations/{w.base.org_a}/features/messaging"
     return answer(await call(client, "PUT", url, actor))
+
+
+async def create_group(client: httpx.AsyncClient, w: MatrixWorld, actor: Account) -> str:
+    body = {"name": f"Team of {actor.username}", "organisation_id": w.base.org_a}
+    return answer(await call(client, "POST", "/api/v1/groups", actor, json=body))
 
 
 async def read_group(client: httpx.AsyncClient, w: MatrixWorld, actor: Account) -> str:
@@ -251,8 +264,10 @@ ROWS: dict[str, tuple[Action, Cell]] = {
     "delete_organisation": (Action.ORGANISATION_DELETE, delete_organisation),
     "add_staff": (Action.ORGANISATION_ADD_STAFF, add_staff),
     "add_self_to_staff": (Action.ORGANISATION_ADD_STAFF, add_self_to_staff),
+    "add_patient": (Action.ORGANISATION_ADD_PATIENT, add_patient),
     "remove_staff": (Action.ORGANISATION_MANAGE_MEMBERS, remove_staff),
     "switch_feature": (Action.ORGANISATION_MANAGE_FEATURES, switch_feature),
+    "create_group": (Action.GROUP_CREATE, create_group),
     "read_group": (Action.GROUP_READ, read_group),
     "manage_group": (Action.GROUP_MANAGE, manage_group),
     "add_group_member": (Action.GROUP_ADD_MEMBER, add_group_member),

@@ -147,3 +147,49 @@ async def test_leaving_an_organisation_leaves_its_team_groups(
     assert seen_before.status_code == 200
     assert group_after["members"] == []
     assert seen_after.status_code == 404
+
+
+async def test_an_admin_on_an_organisations_staff_cannot_add_patients_to_its_care(
+    client: httpx.AsyncClient, world: World, admin: Account
+) -> None:
+    """Adding an existing patient to an organisation puts them in the care of its staff."""
+    clinical_admin = await staff_member(
+        client, admin, "clinical_admin", world.org_a, system_permissions="admin"
+    )
+    url = f"/api/v1/organisations/{world.org_a}/patients/{world.patient_2}"
+
+    own = await call(client, "PUT", url, clinical_admin, json={"is_primary": False})
+    patient = await call(client, "GET", f"/api/v1/patients/{world.patient_2}", world.clinician_a)
+    by_another = await call(client, "PUT", url, admin, json={"is_primary": False})
+
+    assert own.status_code == 403
+    assert own.json()["type"].endswith(":own-access")
+    assert patient.status_code == 404
+    assert by_another.status_code == 200
+
+
+async def test_a_demoted_clinician_lists_no_organisations(
+    client: httpx.AsyncClient, world: World, admin: Account
+) -> None:
+    await ok(await set_fields(client, admin, world.clinician_a, system_permissions="patient"))
+
+    listed = await ok(await call(client, "GET", "/api/v1/organisations", world.clinician_a))
+    one = await call(client, "GET", f"/api/v1/organisations/{world.org_a}", world.clinician_a)
+
+    assert listed["items"] == []
+    assert one.status_code == 404
+
+
+async def test_a_patient_cannot_tell_which_groups_exist(
+    client: httpx.AsyncClient, world: World, admin: Account
+) -> None:
+    body = {"name": "Front desk", "organisation_id": world.org_a, "member_ids": []}
+    group = await ok(await call(client, "POST", "/api/v1/groups", admin, json=body))
+
+    of_their_practice = await call(
+        client, "GET", f"/api/v1/groups/{group['id']}", world.patient_1_user
+    )
+    missing = await call(client, "GET", "/api/v1/groups/999999", world.patient_1_user)
+
+    assert of_their_practice.status_code == missing.status_code == 404
+    assert of_their_practice.json()["detail"] == missing.json()["detail"]
