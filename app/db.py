@@ -74,8 +74,14 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         _create_sqlite_directory(database_url)
     connect_args: dict[str, Any] = {"timeout": 30} if is_sqlite else {}
     pool = {} if is_sqlite else {"pool_size": 10, "max_overflow": 20}
+    # Statement parameters are message text and patient ids: never in logs or error text.
     engine = create_async_engine(
-        database_url, echo=echo, pool_pre_ping=not is_sqlite, connect_args=connect_args, **pool
+        database_url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=not is_sqlite,
+        connect_args=connect_args,
+        **pool,
     )
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)

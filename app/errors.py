@@ -6,6 +6,7 @@ trace or the text of a clinical message.
 """
 
 import logging
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -192,7 +193,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    logger.error("unhandled error", exc_info=exc)
+    # The type and where it was raised, never the message: a driver's message can quote the
+    # row it refused (message text, a patient's name). The request id is on every line.
+    logger.error("unhandled error: %s", type(exc).__name__, extra={"stack": where_raised(exc)})
     return problem_response(
         status=HTTPStatus.INTERNAL_SERVER_ERROR,
         slug="internal-error",
@@ -220,6 +223,14 @@ async def _database_conflict(_request: Request, exc: Exception) -> JSONResponse:
         title="Conflict",
         detail="The change conflicts with another one made at the same time; nothing was saved.",
     )
+
+
+def where_raised(exc: BaseException) -> list[str]:
+    """The frames an exception passed through, as `file:line in function`, and no values."""
+    return [
+        f"{frame.filename}:{frame.lineno} in {frame.name}"
+        for frame in traceback.extract_tb(exc.__traceback__)
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,13 +3,15 @@
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
 
 from app.errors import InvalidInputError
+from app.ids import INT64_MAX
+from app.text import has_control_characters
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -51,12 +53,23 @@ def decode_cursor(cursor: str, *kinds: type, parameter: str = "cursor") -> tuple
 
 
 def _typed(value: Any, kind: type) -> Any:
+    """The value if it is of its kind and within what the database holds, else None."""
     if kind is datetime:
-        try:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            return None
-        return moment if moment is not None and moment.tzinfo is not None else None
-    if kind is int and isinstance(value, bool):
-        return None
+        return _moment(value)
+    if kind is int:
+        is_int = isinstance(value, int) and not isinstance(value, bool)
+        return value if is_int and 0 <= value <= INT64_MAX else None
+    if kind is str:
+        return value if isinstance(value, str) and not has_control_characters(value) else None
     return value if isinstance(value, kind) else None
+
+
+def _moment(value: Any) -> datetime | None:
+    """An aware time that converts to UTC (a year-1 time with a negative offset does not)."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        if moment is None or moment.tzinfo is None:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None

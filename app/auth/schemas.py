@@ -8,7 +8,8 @@ from app.auth.models import SystemPermission
 # Lengths are checked by the password policy, with a message of its own; this only
 # stops absurd payloads before they reach the hasher.
 PasswordField = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
-TotpCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+# ASCII digits only: `\d` would also take Arabic-Indic or fullwidth digits.
+TotpCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
 
 
 class LoginRequest(BaseModel):

@@ -34,6 +34,7 @@ from app.config import Settings
 from app.db import utc_now
 from app.errors import ConflictError, InvalidInputError, NotFoundError, TooManyRequestsError
 from app.organisations import service as organisations_service
+from app.text import has_control_characters, visible
 
 ADMIN_PROFESSION = "admin_staff"
 
@@ -114,8 +115,12 @@ async def authenticate(
 ) -> User:
     """The user these credentials prove, or a typed refusal (throttled, invalid, TOTP)."""
     account = username.strip().lower()
+    # No stored name holds a control character: such a name is a failed login like any
+    # unknown one, counted and audited with the characters made visible.
+    lookable = not has_control_characters(account)
+    account = account if lookable else visible(account)
     await ensure_not_throttled(ctx, account, action="auth.login")
-    user = await repository.get_user_by_username(ctx.session, account)
+    user = await repository.get_user_by_username(ctx.session, account) if lookable else None
     # An unknown user costs one argon2id verification too, so timing tells nothing.
     stored_hash = user.password_hash if user is not None else _dummy_hash(ctx.hasher)
     password_ok = await verify_password(ctx.hasher, stored_hash, password)

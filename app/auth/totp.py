@@ -36,7 +36,7 @@ def matching_step(
     Refusing any step at or before the last accepted one stops a replay, also of
     a neighbouring step's code inside the ±1 window.
     """
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     current = int((time.time() if now is None else now) // STEP_SECONDS)

@@ -20,7 +20,7 @@ async def events(
     principal: CurrentPrincipal,
     settings: SettingsDep,
     last_event_id: Annotated[
-        str | None, Header(alias="Last-Event-ID", max_length=20, pattern=r"^\d+$")
+        str | None, Header(alias="Last-Event-ID", pattern=r"^[0-9]{1,18}$")
     ] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: `message.created`, `message.read`, `conversation.updated`, for the

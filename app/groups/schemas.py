@@ -4,9 +4,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.ids import RowId
+from app.text import CleanLine, CleanText
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), CleanLine
+]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), CleanText]
 
 
 class GroupCreate(BaseModel):

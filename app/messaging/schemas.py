@@ -12,6 +12,7 @@ from pydantic import (
 
 from app.ids import BigRowId, RowId
 from app.messaging.models import ConversationStatus, MessageType, ParticipantRole
+from app.text import CleanLine, CleanText
 
 MAX_TEXT = 10_000
 
@@ -22,8 +23,10 @@ def _not_blank(text: str) -> str:
     return text
 
 
-MessageText = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_not_blank)]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+MessageText = Annotated[
+    str, StringConstraints(max_length=MAX_TEXT), CleanText, AfterValidator(_not_blank)
+]
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), CleanLine]
 PatientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
 
 

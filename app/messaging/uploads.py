@@ -2,12 +2,17 @@
 
 from starlette.datastructures import UploadFile
 
-from app.errors import PayloadTooLargeError
+from app.errors import InvalidInputError, PayloadTooLargeError
 from app.messaging.message_service import Upload
+from app.text import clean
 
 
 async def read_upload(file: UploadFile, *, text: str | None, limit: int) -> Upload:
     """The file's bytes; past `limit` a 413, having read at most one byte beyond it."""
+    try:
+        text = clean(text, multiline=True) if text is not None else None
+    except ValueError as error:
+        raise InvalidInputError(f"text {error}.", field=("body", "text")) from None
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise upload_too_large(limit)

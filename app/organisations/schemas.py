@@ -4,9 +4,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+from app.text import CleanLine
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), CleanLine
+]
 Kind = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,63}$")]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), CleanLine]
 
 
 class FeatureKey(StrEnum):

@@ -5,8 +5,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from app.ids import RowId
 from app.patients.models import AccessLevel
+from app.text import CleanLine
 
-NamePart = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+NamePart = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), CleanLine
+]
 
 
 class PatientCreate(BaseModel):

@@ -5,6 +5,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Str
 
 from app.auth.models import SystemPermission
 from app.auth.schemas import PasswordField
+from app.text import CleanLine
 
 
 def _lower(value: str) -> str:
@@ -17,7 +18,9 @@ Username = Annotated[
     AfterValidator(_lower),
 ]
 Email = Annotated[EmailStr, AfterValidator(_lower)]
-FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+FullName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), CleanLine
+]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 PatientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
 
