@@ -161,6 +161,9 @@ async def _write(
         )
     try:
         async with session.begin_nested():
+            if amends_id is not None:  # checked again where no other send can interleave
+                await repository.lock_conversation(session, view.conversation.id)
+                await _refuse_unless_latest(session, amends_id)
             message = await project_message(
                 session, view.conversation, stored, sender=view.user, amends_id=amends_id
             )
@@ -198,7 +201,20 @@ async def _amendable(
             patient_id=view.conversation.patient_id,
             reason="Only the sender of a message may amend it.",
         )
+    await _refuse_unless_latest(session, original.id)
     return original
+
+
+async def _refuse_unless_latest(session: AsyncSession, message_id: int) -> None:
+    """Corrections form one chain: only its latest version may be corrected, so no message
+    has two corrections that say different things."""
+    latest = await repository.latest_version(session, message_id)
+    if latest != message_id:
+        raise ConflictError(
+            f"Message {message_id} was corrected already; correct its latest version, "
+            f"message {latest}.",
+            extensions={"latest_id": latest},
+        )
 
 
 async def list_messages(

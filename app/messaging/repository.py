@@ -22,6 +22,14 @@ from app.messaging.models import (
 from app.messaging.records import InboxRow, ParticipantRow
 
 
+async def lock_conversation(session: AsyncSession, conversation_id: int) -> None:
+    """Hold the conversation's row until the transaction ends (PostgreSQL; SQLite writes
+    one at a time anyway): for checks that must not race another send."""
+    await session.execute(
+        select(Conversation.id).where(Conversation.id == conversation_id).with_for_update()
+    )
+
+
 async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation | None:
     """By id alone: for a caller `app.access` has allowed to see it."""
     return await session.get(Conversation, conversation_id)
@@ -274,8 +282,20 @@ async def message_with_sender(session: AsyncSession, message_id: int) -> tuple[M
     return row[0], row[1]
 
 
+async def latest_version(session: AsyncSession, message_id: int) -> int:
+    """The end of the message's chain of corrections (the message itself if uncorrected)."""
+    current = message_id
+    while (
+        correction := await session.scalar(
+            select(Message.id).where(Message.amends_id == current).order_by(Message.id).limit(1)
+        )
+    ) is not None:
+        current = correction
+    return current
+
+
 async def latest_amendments(session: AsyncSession, message_ids: list[int]) -> dict[int, int]:
-    """For each message, the newest message that amends it."""
+    """For each message, the newest message that amends it (in a chain: the one after it)."""
     statement = (
         select(Message.amends_id, func.max(Message.id))
         .where(Message.amends_id.in_(message_ids))

@@ -274,3 +274,25 @@ async def test_the_database_refuses_to_rewrite_or_delete_a_message(
         assert redacted.rowcount == 1
     finally:
         await engine.dispose()
+
+
+async def test_corrections_form_one_chain_and_only_the_latest_is_corrected(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    clinician = thread.world.clinician_a
+    original = await ok(await send(client, thread, clinician, "Take 10 mg"))
+    first = await ok(await send(client, thread, clinician, "Take 20 mg", amends_id=original["id"]))
+
+    fork = await send(client, thread, clinician, "Take 30 mg", amends_id=original["id"])
+    second = await ok(await send(client, thread, clinician, "Take 25 mg", amends_id=first["id"]))
+    page = await ok(await call(client, "GET", f"{thread.url}/messages", clinician))
+
+    assert fork.status_code == 409
+    assert fork.json()["latest_id"] == first["id"]
+    chain = {item["id"]: item for item in page["items"]}
+    assert chain[original["id"]]["amended_by_id"] == first["id"]
+    assert chain[first["id"]]["amended_by_id"] == second["id"]
+    assert chain[second["id"]]["amended_by_id"] is None
+    texts = [item["text"] for item in page["items"]]
+    assert "Take 30 mg" not in texts
+    assert texts.index("Take 10 mg") < texts.index("Take 20 mg") < texts.index("Take 25 mg")
