@@ -91,6 +91,8 @@ def serve(
         port=port,
         workers=workers,
         log_config=None,
+        # The app believes X-Forwarded-For only from PARLEY_TRUSTED_PROXIES (app.main).
+        proxy_headers=False,
     )
 
 

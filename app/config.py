@@ -31,9 +31,12 @@ class Settings(BaseSettings):
     # A browser's sign-in lasts this long, however active (the web pages use a cookie).
     browser_session_hours: int = Field(default=12, ge=1, le=24 * 14)
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
-    # Failed logins and TOTP codes allowed per window before answering 429.
-    login_failures_per_account: int = Field(default=10, ge=1)
+    # Failed logins and TOTP codes allowed per window before answering 429: per account from
+    # one address (a stranger locks out only their own address), per address across
+    # accounts, and a ceiling per account from everywhere (NIST SP 800-63B: at most 100).
+    login_failures_per_account_and_address: int = Field(default=10, ge=1)
     login_failures_per_address: int = Field(default=100, ge=1)
+    login_failures_per_account: int = Field(default=100, ge=100)
     login_throttle_window_seconds: int = Field(default=900, ge=1)
     # Throttling counters live in memory (one process) unless Redis is given.
     redis_url: str | None = None
@@ -43,6 +46,9 @@ class Settings(BaseSettings):
     # Largest JSON body accepted; uploads get the attachment limit instead.
     json_max_bytes: int = Field(default=1024 * 1024, ge=1024)
     json_max_depth: int = Field(default=32, ge=4)
+    # Addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; none by
+    # default, so a client cannot choose the address that throttling and the audit log see.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Origins allowed to call the API from a browser (CORS); none by default.
     cors_origins: list[str] = Field(default_factory=list)
     metrics_enabled: bool = False

@@ -9,6 +9,7 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.attachments.router import router as attachments_router
@@ -141,6 +142,9 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     app.add_middleware(AccessLogMiddleware)
+    # Runs before the access log and everything after it: the client address they see is the
+    # one a trusted proxy vouches for, or the peer's own.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(SecurityHeadersMiddleware)
     # Every log line below this one carries the request id.
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")

@@ -145,7 +145,7 @@ async def authenticate_second_factor(ctx: AuthContext, *, user_id: int, code: st
 
 
 async def _logged_in(ctx: AuthContext, user: User) -> User:
-    await ctx.throttle.record_success(account=user.username)
+    await ctx.throttle.record_success(account=user.username, address=ctx.client.address)
     ctx.audit("auth.login", actor_id=user.id, target_user_id=user.id)
     return user
 

@@ -74,8 +74,9 @@ async def test_a_deactivated_user_cannot_log_in_and_is_told_nothing_more(
 def strict_settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={
-            "login_failures_per_account": 3,
+            "login_failures_per_account_and_address": 3,
             "login_failures_per_address": 5,
+            "login_failures_per_account": 6,
             "login_throttle_window_seconds": 2,
         }
     )
@@ -147,3 +148,90 @@ async def test_wrong_totp_codes_count_towards_the_account_limit(
     assert setup.status_code == 200
     assert {response.json()["type"].rsplit(":", 1)[1] for response in bad} <= {"totp-invalid"}
     assert blocked.status_code == 429
+
+
+@pytest.fixture
+def behind_a_proxy(strict_settings: Settings) -> Settings:
+    """The in-process client connects from 127.0.0.1: here, a trusted proxy."""
+    return strict_settings.model_copy(update={"trusted_proxies": ["127.0.0.1"]})
+
+
+def from_address(address: str) -> dict[str, str]:
+    return {"X-Forwarded-For": address}
+
+
+async def test_a_stranger_cannot_lock_a_clinician_out_from_the_clinicians_own_address(
+    behind_a_proxy: Settings,
+) -> None:
+    user = await create_superadmin(behind_a_proxy, "clinician")
+    async with running_client(create_app(behind_a_proxy)) as client:
+        guesses = [
+            await client.post(
+                "/api/v1/auth/login", json=attempt("clinician", f"guess {number}"),
+                headers=from_address("203.0.113.7"),
+            )
+            for number in range(4)
+        ]  # fmt: skip
+        own = await client.post(
+            "/api/v1/auth/login", json=attempt("clinician", user.password),
+            headers=from_address("198.51.100.20"),
+        )  # fmt: skip
+
+    assert [response.status_code for response in guesses] == [401, 401, 401, 429]
+    assert own.status_code == 200
+
+
+async def test_guesses_from_many_addresses_meet_the_account_ceiling(
+    behind_a_proxy: Settings,
+) -> None:
+    user = await create_superadmin(behind_a_proxy, "popular")
+    async with running_client(create_app(behind_a_proxy)) as client:
+        for number in range(6):
+            await client.post(
+                "/api/v1/auth/login", json=attempt("popular", "wrong"),
+                headers=from_address(f"203.0.113.{number}"),
+            )  # fmt: skip
+        ceiling = await client.post(
+            "/api/v1/auth/login", json=attempt("popular", user.password),
+            headers=from_address("198.51.100.20"),
+        )  # fmt: skip
+
+    assert ceiling.status_code == 429
+
+
+async def test_x_forwarded_for_from_an_untrusted_client_changes_nothing(
+    strict_settings: Settings,
+) -> None:
+    """Without PARLEY_TRUSTED_PROXIES a client cannot pick the address throttling counts."""
+    await create_superadmin(strict_settings, "sprayed")
+    async with running_client(create_app(strict_settings)) as client:
+        statuses = [
+            (
+                await client.post(
+                    "/api/v1/auth/login", json=attempt(f"someone{number}", "wrong"),
+                    headers=from_address(f"203.0.113.{number}"),
+                )
+            ).status_code
+            for number in range(6)
+        ]  # fmt: skip
+
+    assert statuses == [401, 401, 401, 401, 401, 429]
+
+
+async def test_the_audit_log_records_the_address_a_trusted_proxy_vouches_for(
+    behind_a_proxy: Settings, strict_settings: Settings
+) -> None:
+    for settings, expected in ((behind_a_proxy, "198.51.100.20"), (strict_settings, "127.0.0.1")):
+        root = await create_superadmin(settings, f"root_{len(expected)}")
+        async with running_client(create_app(settings)) as client:
+            login = await client.post(
+                "/api/v1/auth/login", json=attempt(root.username, root.password),
+                headers=from_address("198.51.100.20"),
+            )  # fmt: skip
+            token = login.json()["access_token"]
+            rows = await client.get(
+                "/api/v1/audit", params={"action": "auth.login", "user_id": root.id},
+                headers={"Authorization": f"Bearer {token}"},
+            )  # fmt: skip
+
+        assert {row["client_address"] for row in rows.json()["items"]} == {expected}
