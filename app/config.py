@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # Throttling counters live in memory (one process) unless Redis is given.
     redis_url: str | None = None
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Images and voice notes are decoded in worker processes: how many at once, the memory
+    # each may use, and how long one file may take.
+    media_workers: int = Field(default=2, ge=1, le=32)
+    media_memory_mib: int = Field(default=2048, ge=512)
+    media_seconds: float = Field(default=20.0, gt=0)
     # Seconds between keep-alive comments on an event stream.
     events_ping_seconds: float = Field(default=15.0, gt=0)
     # Largest JSON body accepted; uploads get the attachment limit instead.

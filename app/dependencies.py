@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.attachments.workers import MediaWorkers
 from app.config import Settings
 from app.db import get_session
 from app.fhir.protocol import FhirGateway
@@ -26,7 +27,13 @@ def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessionmaker
 
 
+def get_media_workers(request: Request) -> MediaWorkers:
+    workers: MediaWorkers = request.app.state.media_workers
+    return workers
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 FhirDep = Annotated[FhirGateway, Depends(get_fhir)]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+MediaWorkersDep = Annotated[MediaWorkers, Depends(get_media_workers)]

@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.attachments.router import router as attachments_router
+from app.attachments.workers import MediaWorkers
 from app.audit.router import router as audit_router
 from app.auth.passwords import password_hasher
 from app.auth.router import public_router as auth_public_router
@@ -59,6 +60,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings, app.state.sessionmaker, on_call=metrics.observe_fhir_call
     )
     app.state.events = EventBus(app.state.sessionmaker, settings.database_url)
+    app.state.media_workers = MediaWorkers(
+        workers=settings.media_workers,
+        memory_bytes=settings.media_memory_mib * 1024 * 1024,
+        seconds=settings.media_seconds,
+    )
     metrics.count_streams(lambda: app.state.events.subscriber_count)
     await app.state.events.start()
     reconciler = None
@@ -79,6 +85,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             with contextlib.suppress(asyncio.CancelledError):
                 await reconciler
         await app.state.events.stop()
+        app.state.media_workers.close()
         await app.state.fhir.aclose()
         await engine.dispose()
 

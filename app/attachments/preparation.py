@@ -1,13 +1,20 @@
-"""Turn an upload into what is stored: checked, cleaned, measured, named safely."""
+"""Turn an upload into what is stored: checked by its bytes, cleaned in a worker process,
+measured, named safely."""
 
 import base64
 import hashlib
 import re
 from dataclasses import dataclass
+from http import HTTPStatus
 
-from app.attachments import audio, images
+from app.attachments import media
 from app.attachments.inspection import Kind, inspect
-from app.errors import InvalidInputError
+from app.attachments.workers import (
+    MediaMemoryError,
+    MediaTimeoutError,
+    MediaWorkers,
+)
+from app.errors import AppError, InvalidInputError
 
 EXTENSIONS = {
     "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",
@@ -15,6 +22,12 @@ EXTENSIONS = {
     "audio/mpeg": "mp3", "audio/aac": "aac",
 }  # fmt: skip
 UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+class UnreadableMediaError(AppError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    slug = "unreadable-media"
+    title = "The file cannot be stored"
 
 
 @dataclass(frozen=True)
@@ -27,22 +40,33 @@ class Prepared:
     duration_ms: int | None
 
 
-def prepare(data: bytes, *, declared_type: str | None, filename: str | None) -> Prepared:
+async def prepare(
+    data: bytes,
+    *,
+    declared_type: str | None,
+    filename: str | None,
+    workers: MediaWorkers,
+) -> Prepared:
     if not data:
         raise InvalidInputError("The file is empty.", field=("body", "file"))
     inspected = inspect(data, declared_type)
-    if inspected.kind == "image":
-        data = images.clean(data, inspected.content_type)
-        duration = None
-    else:
-        duration = audio.duration_ms(data)
+    try:
+        cleaned = await workers.run(media.clean, data, inspected.content_type)
+    except media.MediaRefused as refusal:
+        raise UnreadableMediaError(str(refusal)) from None
+    except MediaTimeoutError:
+        raise UnreadableMediaError("The file took too long to process.") from None
+    except MediaMemoryError:
+        raise UnreadableMediaError("The file needs too much memory to process.") from None
     return Prepared(
-        data=data,
-        content_type=inspected.content_type,
+        data=cleaned.data,
+        content_type=cleaned.content_type,
         kind=inspected.kind,
-        sha1_base64=base64.b64encode(hashlib.sha1(data, usedforsecurity=False).digest()).decode(),
-        title=safe_filename(filename, inspected.content_type),
-        duration_ms=duration,
+        sha1_base64=base64.b64encode(
+            hashlib.sha1(cleaned.data, usedforsecurity=False).digest()
+        ).decode(),
+        title=safe_filename(filename, cleaned.content_type),
+        duration_ms=cleaned.duration_ms,
     )
 
 

@@ -1,18 +1,17 @@
 """Messages: sending (FHIR first, then SQL), amendments, the thread, receipts."""
 
 import dataclasses
-import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-import anyio.to_thread
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.access import service as access
 from app.access.actions import Action
 from app.attachments.preparation import prepare
+from app.attachments.workers import MediaWorkers
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth.models import User
@@ -100,6 +99,8 @@ async def send_attachment(
     conversation_id: int,
     upload: Upload,
     request: KeyedRequest | None,
+    *,
+    workers: MediaWorkers,
 ) -> MessageRead:
     """An image or voice note: the bytes become a FHIR Binary (under an id derived from the
     message, so a retry makes no second one), then the message that points at it."""
@@ -108,11 +109,9 @@ async def send_attachment(
         return MessageRead.model_validate_json(earlier)
     refuse_if_closed(view)
     await end_reads(session)
-    # Decoding and re-encoding an image takes CPU time: off the event loop, like hashing.
-    prepared = await anyio.to_thread.run_sync(
-        functools.partial(
-            prepare, upload.data, declared_type=upload.declared_type, filename=upload.filename
-        )
+    # Decoding untrusted bytes happens in a worker process, bounded in memory and time.
+    prepared = await prepare(
+        upload.data, declared_type=upload.declared_type, filename=upload.filename, workers=workers
     )
     message_uuid = idempotency.uuid_for(request, f"message in {view.conversation.uuid}")
     binary_id = f"parley-{message_uuid.hex}"

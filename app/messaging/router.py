@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, status
 
 from app.auth.dependencies import CurrentPrincipal
-from app.dependencies import FhirDep, SessionDep, SessionmakerDep
+from app.dependencies import FhirDep, MediaWorkersDep, SessionDep, SessionmakerDep
 from app.ids import PathId
 from app.messaging import idempotency, message_service, service
 from app.messaging.dependencies import SEND_REQUEST_BODY, MessageInput
@@ -112,6 +112,7 @@ async def send(
     session: SessionDep,
     sessionmaker: SessionmakerDep,
     fhir: FhirDep,
+    workers: MediaWorkersDep,
     idempotency_key: IdempotencyKey = None,
 ) -> MessageRead:
     """Send a message (JSON: text, or an amendment with `amends_id`), or an image or voice
@@ -128,7 +129,7 @@ async def send(
             session, sessionmaker, fhir, principal.user, conversation_id, body, keyed
         )
     return await message_service.send_attachment(
-        session, sessionmaker, fhir, principal.user, conversation_id, body, keyed
+        session, sessionmaker, fhir, principal.user, conversation_id, body, keyed, workers=workers
     )
 
 

@@ -11,7 +11,13 @@ from app.access.levels import at_least
 from app.attachments import service as attachments
 from app.attachments.responses import download_response
 from app.auth.models import SystemPermission
-from app.dependencies import FhirDep, SessionDep, SessionmakerDep, SettingsDep
+from app.dependencies import (
+    FhirDep,
+    MediaWorkersDep,
+    SessionDep,
+    SessionmakerDep,
+    SettingsDep,
+)
 from app.errors import AppError, InvalidInputError
 from app.events import streaming
 from app.ids import BigPathId, PathId
@@ -178,6 +184,7 @@ async def send(
     sessionmaker: SessionmakerDep,
     fhir: FhirDep,
     settings: SettingsDep,
+    workers: MediaWorkersDep,
 ) -> Response:
     form = await request.form()
     upload = form.get("file")
@@ -189,7 +196,7 @@ async def send(
             upload, text=text[:MAX_TEXT] or None, limit=settings.attachment_max_bytes
         )
         await message_service.send_attachment(
-            session, sessionmaker, fhir, user, conversation_id, sent, None
+            session, sessionmaker, fhir, user, conversation_id, sent, None, workers=workers
         )
     else:
         amends = form.get("amends_id")

@@ -1,5 +1,8 @@
 """Images and voice notes: checked by content, cleaned, stored in FHIR, handed back safely."""
 
+import io
+import wave
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +17,11 @@ from tests.support.auth import Account
 from tests.support.conversations import Thread
 from tests.support.media import gps_of, jpeg_with_gps, png, wav
 from tests.support.world import call, ok
+
+
+def samples_of(data: bytes) -> bytes:
+    with wave.open(io.BytesIO(data), "rb") as audio:
+        return bytes(audio.readframes(audio.getnframes()))
 
 
 async def upload(
@@ -84,7 +92,7 @@ async def test_an_image_is_reencoded_and_loses_its_gps(
 
 
 @pytest.mark.usefixtures("fhir_url")
-async def test_a_voice_note_round_trips_byte_exact_with_its_duration(
+async def test_a_voice_note_keeps_its_sound_and_gets_its_duration(
     client: httpx.AsyncClient, thread: Thread
 ) -> None:
     voice = wav(seconds=1.5)
@@ -109,7 +117,7 @@ async def test_a_voice_note_round_trips_byte_exact_with_its_duration(
     assert sent.status_code == 201, sent.text
     assert message["type"] == "voice"
     assert message["attachment"]["duration_ms"] == 1500
-    assert download.content == voice
+    assert samples_of(download.content) == samples_of(voice)
     assert listened.status_code == 200
     assert as_sender[-1]["read_by"] == [thread.world.clinician_a.id]
 
