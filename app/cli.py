@@ -129,9 +129,17 @@ def reproject(
         str | None,
         typer.Option(help="Only resources changed since this time (ISO 8601, UTC if no zone)."),
     ] = None,
+    failed: Annotated[
+        bool,
+        typer.Option("--failed", help="Only list the resources earlier runs could not project."),
+    ] = False,
 ) -> None:
-    """Rebuild the SQL projection of conversations and messages from FHIR; safe to repeat."""
+    """Rebuild the SQL projection of conversations and messages from FHIR; safe to repeat.
+    A resource that cannot be projected is skipped, kept, and tried again on every run."""
     settings = Settings()
+    if failed:
+        asyncio.run(_list_failures(settings))
+        return
     since_time = _parse_time(since) if since else None
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=False) as progress:
         counts = {"conversation": 0, "message": 0}
@@ -149,8 +157,8 @@ def reproject(
         f"Projected {report.conversations_created} new of {report.conversations_seen} "
         f"conversations and {report.messages_created} new of {report.messages_seen} messages."
     )
-    for reason in report.skipped:
-        typer.secho(f"skipped {reason}", err=True, fg=typer.colors.YELLOW)
+    for reason in report.failed:
+        typer.secho(f"not projected, kept for the next run: {reason}", err=True, fg="yellow")
 
 
 def _parse_time(value: str) -> datetime:
@@ -161,6 +169,17 @@ def _parse_time(value: str) -> datetime:
             f"--since needs an ISO 8601 time like 2026-11-23T10:00:00Z, not {value!r}."
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _list_failures(settings: Settings) -> None:
+    async with migrated_session(settings) as session:
+        failures = await reprojection.failures(session)
+    for failure in failures:
+        typer.echo(
+            f"Communication/{failure.fhir_id}\t{failure.kind}\t{failure.attempts} attempts\t"
+            f"last {failure.last_failed_at.isoformat(timespec='seconds')}\t{failure.reason}"
+        )
+    typer.echo(f"{len(failures)} resources wait to be projected.")
 
 
 async def _reproject(

@@ -36,6 +36,11 @@ class Metrics:
             "Resources the reconciler found in FHIR without a SQL row, and projected.",
             registry=self.registry,
         )
+        self.projection_failures = Counter(
+            "parley_projection_failures_total",
+            "FHIR resources a reconcile run could not project (each is retried the next run).",
+            registry=self.registry,
+        )
         self.reconciler_last_success = Gauge(
             "parley_reconciler_last_success_timestamp_seconds",
             "When the reconciler last finished a run.",

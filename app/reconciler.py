@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.errors import where_raised
 from app.fhir.protocol import FhirGateway
 from app.messaging import reprojection
 from app.metrics import Metrics
@@ -33,11 +34,15 @@ async def reconcile_forever(
         started = datetime.now(UTC)
         try:
             report = await reprojection.reproject(sessionmaker, fhir, since=since)
-        except Exception:  # a failed run is retried at the next interval
-            logger.exception("reconcile run failed")
+        except Exception as error:  # a failed run is retried at the next interval
+            logger.error(
+                "reconcile run failed: %s", type(error).__name__,
+                extra={"stack": where_raised(error)},
+            )  # fmt: skip
             continue
         projected = report.messages_created + report.conversations_created
         metrics.reconciled.inc(projected)
+        metrics.projection_failures.inc(len(report.failed))
         metrics.reconciler_last_success.set(time.time())
         if projected:
             logger.warning("reconciler projected %d resources that had no row", projected)

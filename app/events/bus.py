@@ -12,6 +12,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.errors import where_raised
 from app.events import service
 from app.events.models import Event
 
@@ -90,8 +91,11 @@ class EventBus:
             self._wake.clear()
             try:
                 await self._deliver_new()
-            except Exception:  # the stream must outlive a failed read; the next wake retries
-                logger.exception("event dispatch failed")
+            except Exception as error:  # the stream outlives a failed read; the next wake retries
+                logger.error(
+                    "event dispatch failed: %s", type(error).__name__,
+                    extra={"stack": where_raised(error)},
+                )  # fmt: skip
 
     async def _deliver_new(self) -> None:
         assert self._last_id is not None, "set before the first delivery"

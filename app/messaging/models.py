@@ -205,6 +205,20 @@ class GroupMember(Base):
     added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 
+class ProjectionFailure(Base):
+    """A FHIR resource that could not be projected: retried on every run until it is, and
+    listed by `parley reproject --failed`. Holds the reason's kind, never the resource."""
+
+    __tablename__ = "projection_failures"
+
+    fhir_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_failed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    last_failed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
 class IdempotencyRecord(Base):
     """The answer given to a request made with an Idempotency-Key, to give it again."""
 

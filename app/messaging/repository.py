@@ -4,10 +4,11 @@ from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
+from app.db import utc_now
 from app.messaging.models import (
     Conversation,
     ConversationOrganisation,
@@ -18,6 +19,7 @@ from app.messaging.models import (
     Message,
     MessageReceipt,
     ParticipantRole,
+    ProjectionFailure,
 )
 from app.messaging.records import InboxRow, ParticipantRow
 
@@ -463,3 +465,22 @@ async def reserve_send_ms(session: AsyncSession, conversation_id: int, now_ms: i
 
 async def message_by_uuid(session: AsyncSession, uuid: UUID) -> Message | None:
     return await session.scalar(select(Message).where(Message.uuid == uuid))
+
+
+async def remember_failure(session: AsyncSession, fhir_id: str, kind: str, reason: str) -> None:
+    failure = await session.get(ProjectionFailure, fhir_id)
+    if failure is None:
+        session.add(ProjectionFailure(fhir_id=fhir_id, kind=kind, reason=reason))
+        return
+    failure.reason = reason
+    failure.attempts += 1
+    failure.last_failed_at = utc_now()
+
+
+async def forget_failure(session: AsyncSession, fhir_id: str) -> None:
+    await session.execute(delete(ProjectionFailure).where(ProjectionFailure.fhir_id == fhir_id))
+
+
+async def failures(session: AsyncSession, *, limit: int) -> list[ProjectionFailure]:
+    statement = select(ProjectionFailure).order_by(ProjectionFailure.first_failed_at).limit(limit)
+    return list(await session.scalars(statement))

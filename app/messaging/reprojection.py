@@ -7,9 +7,13 @@ it twice changes nothing. Receipts and read markers exist only in SQL: rows
 made here start unread.
 """
 
-from collections.abc import Callable
+import dataclasses
+import functools
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 from uuid import UUID
 
 from fhir.resources.R4B.communication import Communication
@@ -19,6 +23,7 @@ from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth import service as users
 from app.auth.models import User
+from app.fhir.errors import FhirNotFoundError
 from app.fhir.protocol import FhirGateway, SearchParams
 from app.fhir.resources import (
     CONVERSATION_TAG,
@@ -31,11 +36,25 @@ from app.fhir.resources import (
     thread_search,
 )
 from app.messaging import repository as rows
-from app.messaging.models import Conversation, ConversationStatus, ParticipantRole
+from app.messaging.models import (
+    Conversation,
+    ConversationStatus,
+    ParticipantRole,
+    ProjectionFailure,
+)
 from app.messaging.service import project_message
 from app.patients import service as patients
+from app.text import clean
 
 Progress = Callable[[str], None]
+ParsedT = TypeVar("ParsedT")
+RETRIED_PER_RUN = 1000
+logger = logging.getLogger(__name__)
+
+
+class Unprojectable(Exception):
+    """A resource this projection cannot take as it is: the reason says why, in words safe
+    for a log (no patient data)."""
 
 
 @dataclass
@@ -44,7 +63,8 @@ class ReprojectReport:
     conversations_seen: int = 0
     messages_created: int = 0
     messages_seen: int = 0
-    skipped: list[str] = field(default_factory=list)
+    # "Communication/<id>: reason" for each resource left for a later run.
+    failed: list[str] = field(default_factory=list)
 
 
 async def reproject(
@@ -55,22 +75,104 @@ async def reproject(
     since: datetime | None = None,
     progress: Progress | None = None,
 ) -> ReprojectReport:
+    """Project what FHIR has and SQL lacks. A resource that cannot be projected is recorded
+    and skipped, never allowed to stop the run, and tried again on every later run (also
+    when it is older than `since`) until it projects."""
     report = ReprojectReport()
     tick = progress or (lambda _: None)
-    headers = [
-        parse_conversation_header(resource)
-        async for resource in fhir.search(Communication, _header_search(conversation, since))
-    ]
+    search = _header_search(conversation, since)
+    found = [resource async for resource in fhir.search(Communication, search)]
+    retried = await _retried(sessionmaker, fhir, report) if conversation is None else []
+    found += [resource for resource in retried if _is_header(resource)]
+    headers = await _parsed(sessionmaker, found, parse_conversation_header, "conversation", report)
     for header in headers:
-        async with sessionmaker() as session, session.begin():
-            await _project_header(session, header, report)
+        work = functools.partial(_project_header, header=header, report=report)
+        await _attempt(sessionmaker, report, header.fhir_id, "conversation", work)
         tick("conversation")
     messages = await _messages_to_project(fhir, headers, conversation=conversation, since=since)
-    for record in sorted(messages, key=lambda message: (message.sent, str(message.uuid))):
-        async with sessionmaker() as session, session.begin():
-            await _project_message(session, fhir, record, report)
+    messages += [resource for resource in retried if not _is_header(resource)]
+    records = await _parsed(sessionmaker, messages, parse_message, "message", report)
+    for record in sorted(records, key=lambda message: (message.sent, str(message.uuid))):
+        projection = functools.partial(_project_message, fhir=fhir, record=record, report=report)
+        await _attempt(sessionmaker, report, record.fhir_id, "message", projection)
         tick("message")
     return report
+
+
+async def _attempt(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    report: ReprojectReport,
+    fhir_id: str | None,
+    kind: str,
+    work: Callable[[AsyncSession], Awaitable[object]],
+) -> None:
+    """One resource in one transaction; whatever goes wrong is that resource's alone."""
+    try:
+        async with sessionmaker() as session, session.begin():
+            await work(session)
+            if fhir_id is not None:
+                await rows.forget_failure(session, fhir_id)
+    except Exception as error:
+        reason = str(error) if isinstance(error, Unprojectable) else type(error).__name__
+        await _record_failure(sessionmaker, report, fhir_id, kind, reason)
+
+
+async def _record_failure(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    report: ReprojectReport,
+    fhir_id: str | None,
+    kind: str,
+    reason: str,
+) -> None:
+    report.failed.append(f"Communication/{fhir_id}: {reason}")
+    logger.warning("could not project Communication/%s (%s): %s", fhir_id, kind, reason)
+    if fhir_id is None:
+        return
+    async with sessionmaker() as session, session.begin():
+        await rows.remember_failure(session, fhir_id, kind, reason[:200])
+
+
+async def _parsed(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    resources: list[Communication],
+    parse: Callable[[Communication], ParsedT],
+    kind: str,
+    report: ReprojectReport,
+) -> list[ParsedT]:
+    """The resources that parse as Parley's; each that does not is a recorded failure."""
+    parsed = []
+    for resource in resources:
+        try:
+            parsed.append(parse(resource))
+        except (ValueError, TypeError, AttributeError) as error:
+            reason = f"not a Parley {kind} ({type(error).__name__})"
+            await _record_failure(sessionmaker, report, resource.id, kind, reason)
+    return parsed
+
+
+async def failures(session: AsyncSession) -> list[ProjectionFailure]:
+    """What earlier runs could not project, oldest first."""
+    return await rows.failures(session, limit=RETRIED_PER_RUN)
+
+
+def _is_header(resource: Communication) -> bool:
+    return not resource.partOf
+
+
+async def _retried(
+    sessionmaker: async_sessionmaker[AsyncSession], fhir: FhirGateway, report: ReprojectReport
+) -> list[Communication]:
+    """The resources earlier runs could not project, read again by id."""
+    async with sessionmaker() as session:
+        earlier = await rows.failures(session, limit=RETRIED_PER_RUN)
+    resources = []
+    for failure in earlier:
+        try:
+            resources.append(await fhir.read(Communication, failure.fhir_id))
+        except FhirNotFoundError:  # gone from the record: nothing left to project
+            async with sessionmaker() as session, session.begin():
+                await rows.forget_failure(session, failure.fhir_id)
+    return resources
 
 
 def _header_search(conversation: UUID | None, since: datetime | None) -> SearchParams:
@@ -88,33 +190,33 @@ async def _messages_to_project(
     *,
     conversation: UUID | None,
     since: datetime | None,
-) -> list[MessageRecord]:
+) -> list[Communication]:
     if conversation is not None:
         return [
-            parse_message(resource)
+            resource
             for header in headers
             async for resource in fhir.search(Communication, thread_search(str(header.fhir_id)))
         ]
     params = [("_tag", str(MESSAGE_TAG)), ("_count", "100")]
     if since is not None:
         params.append(("_lastUpdated", f"ge{since.isoformat()}"))
-    return [parse_message(resource) async for resource in fhir.search(Communication, params)]
+    return [resource async for resource in fhir.search(Communication, params)]
 
 
 async def _project_header(
     session: AsyncSession, header: ConversationHeader, report: ReprojectReport
-) -> Conversation | None:
+) -> Conversation:
     report.conversations_seen += 1
     if not await patients.patient_exists(session, header.patient_id):
-        report.skipped.append(f"conversation {header.uuid}: patient {header.patient_id} unknown")
-        return None
+        raise Unprojectable("its patient has no Parley record")
+    subject = _clean(header.subject, multiline=False)
     row = await rows.conversation_by_uuid(session, header.uuid)
     if row is None:
         row = await rows.add_conversation(session, _conversation_from(header))
         report.conversations_created += 1
     if header.closed:
         row.status = ConversationStatus.CLOSED
-    row.subject = header.subject
+    row.subject = subject
     await _project_participants(session, row, header)
     await rows.add_organisations(session, row.id, set(header.organisation_ids))
     return row
@@ -166,8 +268,8 @@ async def _project_message(
         conversation = await _project_header(session, header, report)
     sender = await _sender(session, record)
     if conversation is None or sender is None:
-        report.skipped.append(f"message {record.uuid}: conversation or sender unknown")
-        return
+        raise Unprojectable("its conversation or its sender is unknown to Parley")
+    record = dataclasses.replace(record, text=_clean(record.text, multiline=True))
     amends_id = await _amended_row(session, fhir, record, report)
     if conversation.last_message_id is None:
         conversation.created_at = record.sent  # a conversation begins with its first message
@@ -184,6 +286,15 @@ async def _project_message(
         ),
     )
     report.messages_created += 1
+
+
+def _clean(text: str | None, *, multiline: bool) -> str | None:
+    """Text from the record as Parley stores any: what another system wrote is held to the
+    rules of what a person types here."""
+    try:
+        return clean(text, multiline=multiline) if text is not None else None
+    except ValueError as error:
+        raise Unprojectable(f"its text {error}") from None
 
 
 async def _sender(session: AsyncSession, record: MessageRecord) -> User | None:

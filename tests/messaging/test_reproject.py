@@ -1,11 +1,16 @@
 """FHIR is the record: the SQL projection comes back from it alone."""
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fhir.resources.R4B.communication import Communication
 
 from app.config import Settings
+from app.fhir.protocol import FhirGateway
+from app.fhir.resources import MessageRecord, Party, build_message
 from tests.support.auth import Account
 from tests.support.processes import parley_environment, run_parley
 from tests.support.projection import drop_projection, snapshot
@@ -98,3 +103,64 @@ async def test_reproject_refuses_a_bad_time(settings: Settings) -> None:
 
     assert finished.code == 1
     assert "ISO 8601" in finished.stderr
+
+
+async def test_a_resource_that_cannot_be_projected_is_skipped_kept_and_retried(
+    client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
+) -> None:
+    """Another system wrote a message with an invisible direction control into a thread:
+    the run goes on without it, lists it, and projects it once it is put right."""
+    world = await build_world(client, admin)
+    started = await ok(
+        await call(
+            client, "POST", "/api/v1/conversations", world.clinician_a,
+            json={"patient_id": world.patient_1, "message": {"text": "Dose is 5 mg"}},
+        )
+    )  # fmt: skip
+    fhir: FhirGateway = app.state.fhir
+    sender = Party("user", world.clinician_a.id, display="Clinician A")
+    written = [
+        await fhir.create(
+            build_message(
+                MessageRecord(
+                    uuid=uuid4(), header_fhir_id=started["fhir_id"], patient_id=world.patient_1,
+                    sender=sender, sent=datetime.now(UTC) + timedelta(seconds=offset), text=text,
+                )
+            )
+        )
+        for offset, text in ((1, "Dose is \u202e05 mg"), (2, "A clean reply"))
+    ]  # fmt: skip
+    bad_id = str(written[0].id)
+
+    first = await run_parley("reproject", env=reproject_env(settings))
+    listed = await run_parley("reproject", "--failed", env=reproject_env(settings))
+    thread = await ok(
+        await call(
+            client, "GET", f"/api/v1/conversations/{started['id']}/messages", world.clinician_a
+        )
+    )
+    put_right = Communication.model_validate(
+        written[0].model_dump() | {"payload": [{"contentString": "Dose is 05 mg"}]}
+    )
+    await fhir.update(put_right, if_match=str(written[0].meta.versionId))  # type: ignore[union-attr]
+    # A later run whose window misses the resource still tries it again.
+    second = await run_parley(
+        "reproject", "--since", "2100-01-01T00:00:00Z", env=reproject_env(settings)
+    )
+    relisted = await run_parley("reproject", "--failed", env=reproject_env(settings))
+    after = await ok(
+        await call(
+            client, "GET", f"/api/v1/conversations/{started['id']}/messages", world.clinician_a
+        )
+    )
+
+    assert first.code == 0, first.stderr
+    assert f"Communication/{bad_id}" in first.stderr
+    assert "direction" in first.stderr
+    assert f"Communication/{bad_id}" in listed.stdout
+    assert [item["text"] for item in thread["items"]] == ["Dose is 5 mg", "A clean reply"]
+    assert second.code == 0, second.stderr
+    assert "0 resources wait" in relisted.stdout
+    assert [item["text"] for item in after["items"]] == [
+        "Dose is 5 mg", "Dose is 05 mg", "A clean reply",
+    ]  # fmt: skip
