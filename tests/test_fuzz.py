@@ -10,9 +10,11 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -23,12 +25,14 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy.engine import make_url
 
 from app.config import Settings
 from app.main import create_app
 from tests.support.processes import PARLEY, free_port, parley_environment
 
 EXAMPLES = int(os.environ.get("PARLEY_FUZZ_EXAMPLES", "4"))
+TEST_DATABASE_URL = os.environ.get("PARLEY_TEST_DATABASE_URL", "")
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -41,14 +45,33 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(_env_file=None)).ope
 )
 
 
+@contextmanager
+def fuzz_database(directory: str) -> Iterator[str]:
+    """A fresh database on the suite's engine: PostgreSQL when PARLEY_TEST_DATABASE_URL names
+    one (NUL and other strings PostgreSQL refuses are what the fuzzer sends), else SQLite."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite+aiosqlite:///{directory}/fuzz.db"
+        return
+    server = make_url(TEST_DATABASE_URL).set(drivername="postgresql")
+    name = f"{server.database}_fuzz"
+    with psycopg.connect(server.render_as_string(hide_password=False), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module")
 def fuzz_server() -> Iterator[str]:
     """`parley serve` on a fresh database with the demo data: a real process, fuzzed over HTTP."""
-    with tempfile.TemporaryDirectory() as directory:
+    with tempfile.TemporaryDirectory() as directory, fuzz_database(directory) as database_url:
         env = parley_environment(
-            PARLEY_DATABASE_URL=f"sqlite+aiosqlite:///{directory}/fuzz.db",
+            PARLEY_DATABASE_URL=database_url,
             PARLEY_PASSWORD_HASH_MEMORY_KIB="8192",
             PARLEY_PASSWORD_HASH_ITERATIONS="1",
+            PARLEY_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS="1000000",
             PARLEY_LOGIN_FAILURES_PER_ACCOUNT="1000000",
             PARLEY_LOGIN_FAILURES_PER_ADDRESS="1000000",
             PARLEY_LOG_LEVEL="ERROR",
