@@ -20,5 +20,14 @@ QueryId = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
 FormId = Annotated[int, Form(ge=1, le=INT32_MAX)]
 
 
+# FHIR's own rule for resource ids: what the patient_metadata column can hold, and nothing
+# (NUL, controls) that PostgreSQL would refuse with an error.
+PATIENT_ID_PATTERN = r"^[A-Za-z0-9\-.]{1,64}$"
+PatientPathId = Annotated[str, Path(pattern=PATIENT_ID_PATTERN, description="The FHIR Patient id.")]
+PatientQueryId = Annotated[str | None, Query(pattern=PATIENT_ID_PATTERN)]
+# A page's filter or form field, where empty means "none".
+OPTIONAL_PATIENT_ID_PATTERN = r"^[A-Za-z0-9\-.]{0,64}$"
+
+
 def in_int32(value: int) -> bool:
     return 1 <= value <= INT32_MAX

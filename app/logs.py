@@ -2,11 +2,31 @@
 
 import logging
 import logging.config
+import traceback
 from typing import Any, Literal
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 
 LogFormat = Literal["json", "text"]
+
+
+class WithoutExceptionText(logging.Filter):
+    """Every exception reaches the logs as its kind and the frames it passed through, never
+    its message: a database's message can quote the row it refused (a patient's name, a
+    message's text), and uvicorn logs what escapes the app with its full text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.msg = f"{record.getMessage()}: {type(error).__name__}"
+            record.args = None
+            record.stack = [
+                f"{frame.filename}:{frame.lineno} in {frame.name}"
+                for frame in traceback.extract_tb(error.__traceback__)
+            ]
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 def configure_logging(*, level: str = "INFO", log_format: LogFormat = "json") -> None:
@@ -36,14 +56,15 @@ def configure_logging(*, level: str = "INFO", log_format: LogFormat = "json") ->
                 "request_id": {
                     "()": "asgi_correlation_id.CorrelationIdFilter",
                     "default_value": "-",
-                }
+                },
+                "without_exception_text": {"()": WithoutExceptionText},
             },
             "formatters": {"default": formatter},
             "handlers": {
                 "stderr": {
                     "class": "logging.StreamHandler",
                     "formatter": "default",
-                    "filters": ["request_id"],
+                    "filters": ["request_id", "without_exception_text"],
                 }
             },
             "root": {"level": level, "handlers": ["stderr"]},

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import Session
 
 from app.db import create_engine
+from app.logs import configure_logging
 from app.messaging.models import Message
 from tests.support.conversations import Thread, send
 
@@ -61,3 +62,24 @@ async def test_an_unexpected_database_error_is_logged_by_kind_only(
     assert SECRET not in response.text
     assert "DataError" in caplog.text
     assert SECRET not in caplog.text
+
+
+def test_a_logged_exception_keeps_its_kind_and_frames_but_not_its_text(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As uvicorn logs an exception that escaped the app ("Exception in ASGI application")."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging(level="INFO", log_format="json")
+    try:
+        raise DataError("INSERT", {}, Exception(f"Failing row contains ({SECRET})"))
+    except DataError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+    logged = capsys.readouterr().err
+    assert "Exception in ASGI application: DataError" in logged
+    assert "test_database_errors.py" in logged
+    assert SECRET not in logged

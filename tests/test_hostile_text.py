@@ -167,3 +167,50 @@ async def test_a_conversation_started_with_clean_text_still_works(
 
     assert started["subject"] == "Résumé 👩\u200d⚕️"
     assert started["last_message"]["preview"].startswith("Line one")
+
+
+async def test_lengths_count_the_text_as_stored(
+    client: httpx.AsyncClient, world: World, admin: Account
+) -> None:
+    """NFC can lengthen text and removing invisible characters can empty it: the limits
+    apply to what is stored, so neither is a 500 nor an empty name."""
+    expanding = "\ufb2c" * 200  # each becomes three characters in NFC
+    subject = await call(
+        client, "POST", "/api/v1/conversations", world.clinician_a,
+        json={"patient_id": world.patient_1, "subject": expanding, "message": {"text": "Hi"}},
+    )  # fmt: skip
+    invisible_name = await call(
+        client, "POST", "/api/v1/organisations", admin,
+        json={"name": "\u200b\u2060", "type": "clinic"},
+    )  # fmt: skip
+
+    assert subject.status_code == 422
+    assert invisible_name.status_code == 422
+
+
+async def test_more_invisible_characters_are_removed_and_flags_and_emoji_kept(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    scotland = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    health_worker = "\U0001f469\u200d\u2695\ufe0f"
+    text = f"a\u180eb c\u2062d e\U000e0041f g\u3164h {scotland} {health_worker}"
+
+    sent = await ok(await send(client, thread, thread.world.clinician_a, text))
+
+    assert sent["text"] == f"ab cd ef gh {scotland} {health_worker}"
+
+
+async def test_hostile_values_in_browser_forms_and_headers_are_4xx(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    await client.get("/login")
+    login = await client.post(
+        "/login", data={"username": "x", "password": "y", "login_csrf": "\u00e9t\u00e9"}
+    )
+    inbox = await call(client, "GET", "/api/v1/conversations", world.clinician_a,
+                       params={"patient_id": "p\x00"})  # fmt: skip
+    patient = await call(client, "GET", "/api/v1/patients/p%00x", world.clinician_a)
+
+    assert 400 <= login.status_code < 500
+    assert inbox.status_code == 422
+    assert patient.status_code in (404, 422)

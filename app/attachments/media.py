@@ -109,16 +109,19 @@ def _srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     """The image in sRGB (RGB, or RGBA where it has transparency)."""
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     mode = "RGBA" if has_alpha else "RGB"
-    if icc_profile and image.mode in ("RGB", "RGBA", "CMYK", "L"):
+    # CMYK and grey images are converted by the profile itself; palettes and 16-bit images
+    # are expanded first, and their profile applied to what they expand to.
+    base = image if image.mode in ("RGB", "RGBA", "CMYK", "L") else image.convert(mode)
+    if icc_profile:
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
             target = ImageCms.createProfile("sRGB")
-            converted = ImageCms.profileToProfile(image, source, target, outputMode=mode)
+            converted = ImageCms.profileToProfile(base, source, target, outputMode=mode)
             if converted is not None:
                 return converted
         except (ImageCms.PyCMSError, OSError, ValueError):
-            pass  # an unreadable profile: the pixels as they are
-    return image.convert(mode)
+            pass  # an unreadable or mismatched profile: the pixels as they are
+    return base.convert(mode)
 
 
 def _bare(image: Image.Image, format_name: str) -> Image.Image:
@@ -151,6 +154,9 @@ def _remux(data: bytes, format_name: str) -> tuple[bytes, int | None]:
     seconds = Fraction(0)
     with av.open(io.BytesIO(data), "r") as source:
         audio = source.streams.audio[0]
+        if format_name == "webm" and audio.codec_context.name != "opus":
+            # Vorbis carries its comment header inside the codec's own setup data.
+            raise MediaRefused("A WebM voice note must be Opus audio.")
         options = {**MUXER_OPTIONS.get(format_name, {}), "fflags": "+bitexact"}
         with av.open(out, "w", format=format_name, options=options) as target:
             stream = target.add_stream_from_template(audio)

@@ -7,7 +7,7 @@ from app.access.dependencies import ActorDep
 from app.audit import service
 from app.audit.schemas import AuditEventRead, AuditFilter, Outcome
 from app.dependencies import SessionDep
-from app.ids import QueryId
+from app.ids import PatientQueryId, QueryId
 from app.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -17,9 +17,9 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 async def list_events(
     actor: ActorDep,
     session: SessionDep,
-    patient_id: Annotated[str | None, Query(max_length=64)] = None,
+    patient_id: PatientQueryId = None,
     user_id: QueryId = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(pattern=r"^[a-z_]+(\.[a-z_]+)*$", max_length=64)] = None,
     outcome: Outcome | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,

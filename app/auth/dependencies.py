@@ -19,13 +19,16 @@ from app.auth.tokens import decode_access_token
 from app.db import utc_now
 from app.dependencies import SessionDep, SettingsDep
 from app.errors import UnauthorizedError
+from app.text import visible
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
 
 
 def get_client_info(request: Request) -> ClientInfo:
     address = request.client.host if request.client else "unknown"
-    return ClientInfo(address=address, user_agent=request.headers.get("user-agent"))
+    agent = request.headers.get("user-agent")
+    # Shown back to the user among their sessions: printable, and of a sensible length.
+    return ClientInfo(address=address, user_agent=visible(agent)[:300] if agent else None)
 
 
 def get_auth_context(

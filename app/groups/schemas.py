@@ -7,9 +7,9 @@ from app.ids import RowId
 from app.text import CleanLine, CleanText
 
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), CleanLine
+    str, CleanLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), CleanText]
+Description = Annotated[str, CleanText, StringConstraints(strip_whitespace=True, max_length=1000)]
 
 
 class GroupCreate(BaseModel):

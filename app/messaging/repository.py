@@ -289,7 +289,10 @@ async def latest_version(session: AsyncSession, message_id: int) -> int:
     current = message_id
     while (
         correction := await session.scalar(
-            select(Message.id).where(Message.amends_id == current).order_by(Message.id).limit(1)
+            select(Message.id)
+            .where(Message.amends_id == current)
+            .order_by(Message.id.desc())
+            .limit(1)
         )
     ) is not None:
         current = correction
@@ -482,5 +485,5 @@ async def forget_failure(session: AsyncSession, fhir_id: str) -> None:
 
 
 async def failures(session: AsyncSession, *, limit: int) -> list[ProjectionFailure]:
-    statement = select(ProjectionFailure).order_by(ProjectionFailure.first_failed_at).limit(limit)
+    statement = select(ProjectionFailure).order_by(ProjectionFailure.last_failed_at).limit(limit)
     return list(await session.scalars(statement))

@@ -23,7 +23,7 @@ from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth import service as users
 from app.auth.models import User
-from app.fhir.errors import FhirNotFoundError
+from app.fhir.errors import FhirError, FhirNotFoundError
 from app.fhir.protocol import FhirGateway, SearchParams
 from app.fhir.resources import (
     CONVERSATION_TAG,
@@ -48,7 +48,8 @@ from app.text import clean
 
 Progress = Callable[[str], None]
 ParsedT = TypeVar("ParsedT")
-RETRIED_PER_RUN = 1000
+RETRIED_PER_RUN = 1000  # the least recently tried first: every one gets its turn
+LISTED_AT_MOST = 100_000
 logger = logging.getLogger(__name__)
 
 
@@ -128,8 +129,13 @@ async def _record_failure(
     logger.warning("could not project Communication/%s (%s): %s", fhir_id, kind, reason)
     if fhir_id is None:
         return
-    async with sessionmaker() as session, session.begin():
-        await rows.remember_failure(session, fhir_id, kind, reason[:200])
+    try:
+        async with sessionmaker() as session, session.begin():
+            await rows.remember_failure(session, fhir_id, kind, reason[:200])
+    except Exception as error:  # another run recorded it at the same moment, say
+        logger.warning(
+            "could not record the failure of Communication/%s: %s", fhir_id, type(error).__name__
+        )
 
 
 async def _parsed(
@@ -151,8 +157,8 @@ async def _parsed(
 
 
 async def failures(session: AsyncSession) -> list[ProjectionFailure]:
-    """What earlier runs could not project, oldest first."""
-    return await rows.failures(session, limit=RETRIED_PER_RUN)
+    """What earlier runs could not project, least recently tried first."""
+    return await rows.failures(session, limit=LISTED_AT_MOST)
 
 
 def _is_header(resource: Communication) -> bool:
@@ -172,6 +178,8 @@ async def _retried(
         except FhirNotFoundError:  # gone from the record: nothing left to project
             async with sessionmaker() as session, session.begin():
                 await rows.forget_failure(session, failure.fhir_id)
+        except FhirError as error:  # FHIR unwell: this one waits for the next run
+            report.failed.append(f"Communication/{failure.fhir_id}: {type(error).__name__}")
     return resources
 
 
@@ -305,6 +313,9 @@ async def _sender(session: AsyncSession, record: MessageRecord) -> User | None:
 async def _amended_row(
     session: AsyncSession, fhir: FhirGateway, record: MessageRecord, report: ReprojectReport
 ) -> int | None:
+    """The row the correction amends: the end of its original's chain, so that a
+    correction that lost a race to another (both written to FHIR) still makes one chain,
+    in the order they were sent, never a fork."""
     if record.amends_fhir_id is None:
         return None
     amended = await rows.message_id_by_fhir_id(session, record.amends_fhir_id)
@@ -312,4 +323,4 @@ async def _amended_row(
         original = parse_message(await fhir.read(Communication, record.amends_fhir_id))
         await _project_message(session, fhir, original, report)
         amended = await rows.message_id_by_fhir_id(session, record.amends_fhir_id)
-    return amended
+    return await rows.latest_version(session, amended) if amended is not None else None

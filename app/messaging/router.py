@@ -1,10 +1,10 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Header, Request, status
 
 from app.auth.dependencies import CurrentPrincipal
 from app.dependencies import FhirDep, MediaWorkersDep, SessionDep, SessionmakerDep
-from app.ids import PathId
+from app.ids import PathId, PatientQueryId
 from app.messaging import idempotency, message_service, service
 from app.messaging.dependencies import SEND_REQUEST_BODY, MessageInput
 from app.messaging.models import ConversationStatus
@@ -55,7 +55,7 @@ async def inbox(
     principal: CurrentPrincipal,
     session: SessionDep,
     status: ConversationStatus | None = None,
-    patient_id: Annotated[str | None, Query(max_length=64)] = None,
+    patient_id: PatientQueryId = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
 ) -> Page[ConversationSummary]:

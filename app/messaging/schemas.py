@@ -24,9 +24,9 @@ def _not_blank(text: str) -> str:
 
 
 MessageText = Annotated[
-    str, StringConstraints(max_length=MAX_TEXT), CleanText, AfterValidator(_not_blank)
+    str, CleanText, StringConstraints(max_length=MAX_TEXT), AfterValidator(_not_blank)
 ]
-Subject = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), CleanLine]
+Subject = Annotated[str, CleanLine, StringConstraints(strip_whitespace=True, max_length=200)]
 PatientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
 
 

@@ -2,7 +2,7 @@ from fastapi import APIRouter, status
 
 from app.access.dependencies import ActorDep
 from app.dependencies import SessionDep
-from app.ids import PathId
+from app.ids import PathId, PatientPathId
 from app.organisations import service
 from app.organisations.schemas import (
     FeatureKey,
@@ -84,7 +84,7 @@ async def remove_staff(
 @router.put("/{organisation_id}/patients/{patient_id}")
 async def put_patient(
     organisation_id: PathId,
-    patient_id: str,
+    patient_id: PatientPathId,
     body: MembershipUpdate,
     actor: ActorDep,
     session: SessionDep,
@@ -96,7 +96,7 @@ async def put_patient(
 @router.delete("/{organisation_id}/patients/{patient_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_patient(
     organisation_id: PathId,
-    patient_id: str,
+    patient_id: PatientPathId,
     actor: ActorDep,
     session: SessionDep,
 ) -> None:

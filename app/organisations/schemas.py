@@ -7,10 +7,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from app.text import CleanLine
 
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), CleanLine
+    str, CleanLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
 Kind = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,63}$")]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), CleanLine]
+Place = Annotated[str, CleanLine, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
 class FeatureKey(StrEnum):

@@ -1,17 +1,15 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 
 from app.access.dependencies import ActorDep
 from app.dependencies import FhirDep, SessionDep
-from app.ids import PathId
+from app.ids import PathId, PatientPathId
 from app.pagination import CursorQuery, LimitQuery, Page
 from app.patients import service
 from app.patients.schemas import AccessGrantCreate, AccessGrantRead, PatientCreate, PatientRead
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
-PatientId = Annotated[str, Path(max_length=64, description="The FHIR Patient id.")]
+PatientId = PatientPathId
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -8,7 +8,7 @@ from app.patients.models import AccessLevel
 from app.text import CleanLine
 
 NamePart = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), CleanLine
+    str, CleanLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
 ]
 
 

@@ -19,7 +19,7 @@ Username = Annotated[
 ]
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 FullName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), CleanLine
+    str, CleanLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 PatientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]

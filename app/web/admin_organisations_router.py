@@ -2,14 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.dependencies import FhirDep, SessionDep
 from app.errors import AppError
 from app.groups import service as groups
 from app.groups.schemas import GroupCreate
-from app.ids import FormId, PathId
+from app.ids import OPTIONAL_PATIENT_ID_PATTERN, FormId, PathId, PatientPathId
 from app.organisations import service as organisations
 from app.organisations.schemas import (
     FeatureKey,
@@ -30,7 +30,6 @@ FEATURE_LABELS = [
     (FeatureKey.PATIENT_MESSAGING.value, "Patients may write"),
     (FeatureKey.ATTACHMENTS.value, "Images and voice notes"),
 ]
-PatientPathId = Annotated[str, Path(max_length=64)]
 
 
 def _back_to(organisation_id: int, section: str = "") -> RedirectResponse:
@@ -188,7 +187,7 @@ async def put_patient(
     organisation_id: PathId,
     actor: WebActor,
     session: SessionDep,
-    patient_id: Annotated[str, Form(max_length=64)] = "",
+    patient_id: Annotated[str, Form(pattern=OPTIONAL_PATIENT_ID_PATTERN)] = "",
     is_primary: Annotated[bool, Form()] = False,
 ) -> Response:
     """Add an existing patient to the organisation, or make it their primary one."""

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 from app.audit import service as audit
 from app.audit.schemas import AuditFilter
 from app.dependencies import SessionDep
+from app.ids import OPTIONAL_PATIENT_ID_PATTERN
 from app.web.dependencies import AdminOnly, WebActor
 from app.web.templating import render
 
@@ -25,7 +26,7 @@ async def audit_log(
     request: Request,
     actor: WebActor,
     session: SessionDep,
-    patient_id: Annotated[str, Query(max_length=64)] = "",
+    patient_id: Annotated[str, Query(pattern=OPTIONAL_PATIENT_ID_PATTERN)] = "",
     user_id: Annotated[str, Query(max_length=12)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
     cursor: str | None = None,

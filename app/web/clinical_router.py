@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile
@@ -20,7 +20,7 @@ from app.dependencies import (
 )
 from app.errors import AppError, InvalidInputError
 from app.events import streaming
-from app.ids import BigPathId, PathId
+from app.ids import BigPathId, PathId, PatientQueryId
 from app.messaging import message_service, service
 from app.messaging.models import ConversationStatus
 from app.messaging.schemas import (
@@ -53,7 +53,7 @@ async def inbox(
     principal: WebPrincipal,
     session: SessionDep,
     status: str = "",
-    patient_id: Annotated[str | None, Query(max_length=64)] = None,
+    patient_id: PatientQueryId = None,
     cursor: str | None = None,
 ) -> HTMLResponse:
     chosen = ConversationStatus(status) if status in ConversationStatus._value2member_map_ else None
@@ -251,7 +251,7 @@ async def events(
             request.app.state.events,
             request.app.state.sessionmaker,
             principal,
-            int(last) if last.isdigit() and len(last) < 19 else None,
+            int(last) if last.isascii() and last.isdigit() and len(last) < 19 else None,
         ),
         ping=settings.events_ping_seconds,
     )

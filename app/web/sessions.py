@@ -47,10 +47,14 @@ def csrf_token(settings: Settings, session_token: str) -> str:
     return _mac(settings, "csrf", session_token)
 
 
+def same(known: str, given: str | None) -> bool:
+    """A constant-time comparison that takes any text (compare_digest refuses non-ASCII
+    strings with a TypeError, which a hostile cookie or form field would make a 500)."""
+    return given is not None and hmac.compare_digest(known.encode(), given.encode())
+
+
 def csrf_valid(settings: Settings, session_token: str, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(
-        csrf_token(settings, session_token), submitted or ""
-    )
+    return bool(submitted) and same(csrf_token(settings, session_token), submitted)
 
 
 def login_csrf(request: Request) -> str:
@@ -64,7 +68,7 @@ def set_login_csrf(request: Request, response: Response, value: str) -> None:
 
 def login_csrf_valid(request: Request, submitted: str | None) -> bool:
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
-    return bool(cookie) and bool(submitted) and hmac.compare_digest(cookie or "", submitted or "")
+    return bool(cookie) and bool(submitted) and same(cookie or "", submitted)
 
 
 def set_pending(request: Request, response: Response, settings: Settings, user_id: int) -> None:
@@ -86,6 +90,6 @@ def pending_user(request: Request, settings: Settings) -> int | None:
         user_id, expires, mac = value.split(":")
     except ValueError:
         return None
-    if not hmac.compare_digest(mac, _mac(settings, "pending", f"{user_id}:{expires}")):
+    if not same(_mac(settings, "pending", f"{user_id}:{expires}"), mac):
         return None
     return int(user_id) if int(expires) > time.time() else None
