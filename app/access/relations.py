@@ -1,5 +1,9 @@
 """What each relation of the action table means in SQL, for each kind of target.
 
+Every table a subquery reads is aliased: these conditions go into queries that join
+the same tables (an inbox joins users for sender names), and SQLAlchemy would otherwise
+correlate the subquery with the outer query's table instead of reading its own.
+
 One meaning serves both uses: loading the facts of one target (a column per
 relation), and filtering lists (the read rule compiled into a WHERE). So what
 a list shows and what a single read allows cannot drift apart.
@@ -70,13 +74,12 @@ def organisation_relations(
 ) -> Conditions:
     """Relations to the organisation the query is about (by default its `Organisation` row;
     for a group, `Group.organisation_id`)."""
+    staff, patients = aliased(StaffMembership), aliased(PatientMembership)
     as_staff = exists().where(
-        StaffMembership.organisation_id == organisation_id,
-        StaffMembership.user_id == actor.user_id,
+        staff.organisation_id == organisation_id, staff.user_id == actor.user_id
     )
     as_patient = exists().where(
-        PatientMembership.organisation_id == organisation_id,
-        PatientMembership.patient_id == actor.patient_id,
+        patients.organisation_id == organisation_id, patients.patient_id == actor.patient_id
     )
     member = as_staff if actor.is_staff else as_patient if actor.patient_id else false()
     return {Relation.MEMBER: member}
@@ -108,37 +111,35 @@ def _features_of(
     wanted = FEATURE_SETS | {frozenset({key}) for key in FeatureKey}
     return {
         features: exists().where(
-            belongs,
-            *(
-                exists().where(
-                    OrganisationFeature.organisation_id == organisation_id,
-                    OrganisationFeature.key == key.value,
-                )
-                for key in sorted(features)
-            ),
+            belongs, *(_switched_on(organisation_id, key) for key in sorted(features))
         )
         for features in wanted
     }
 
 
+def _switched_on(organisation_id: QueryableAttribute[int], key: FeatureKey) -> ColumnElement[bool]:
+    feature = aliased(OrganisationFeature)
+    return exists().where(feature.organisation_id == organisation_id, feature.key == key.value)
+
+
 def takes_part(user_id: int) -> ColumnElement[bool]:
     """The user is a participant of `Conversation`: in person, or through a group."""
+    participant, member = aliased(ConversationParticipant), aliased(GroupMember)
     return exists().where(
-        ConversationParticipant.conversation_id == Conversation.id,
+        participant.conversation_id == Conversation.id,
         or_(
-            ConversationParticipant.user_id == user_id,
-            ConversationParticipant.group_id.in_(
-                select(GroupMember.group_id).where(GroupMember.user_id == user_id)
-            ),
+            participant.user_id == user_id,
+            participant.group_id.in_(select(member.group_id).where(member.user_id == user_id)),
         ),
     )
 
 
 def _shares_organisation(user_id: int, patient_id: PatientIdColumn) -> ColumnElement[bool]:
+    patients, staff = aliased(PatientMembership), aliased(StaffMembership)
     return exists().where(
-        PatientMembership.patient_id == patient_id,
-        StaffMembership.organisation_id == PatientMembership.organisation_id,
-        StaffMembership.user_id == user_id,
+        patients.patient_id == patient_id,
+        staff.organisation_id == patients.organisation_id,
+        staff.user_id == user_id,
     )
 
 
@@ -146,7 +147,7 @@ def _live_grant(
     user_id: int, patient_id: PatientIdColumn, level: AccessLevel | None = None
 ) -> ColumnElement[bool]:
     """A grant neither revoked nor expired (at `level`, when given)."""
-    grant = ExternalAccessGrant
+    grant = aliased(ExternalAccessGrant)
     conditions = [
         grant.patient_id == patient_id,
         grant.user_id == user_id,
@@ -159,18 +160,20 @@ def _live_grant(
 
 
 def _staff_of_conversation_organisation(user_id: int) -> ColumnElement[bool]:
+    joined, staff = aliased(ConversationOrganisation), aliased(StaffMembership)
     return exists().where(
-        ConversationOrganisation.conversation_id == Conversation.id,
-        StaffMembership.organisation_id == ConversationOrganisation.organisation_id,
-        StaffMembership.user_id == user_id,
+        joined.conversation_id == Conversation.id,
+        staff.organisation_id == joined.organisation_id,
+        staff.user_id == user_id,
     )
 
 
 def _patient_takes_part() -> ColumnElement[bool]:
     """The patient's own login takes part, however it came to (invited, or starting it)."""
+    participant, login = aliased(ConversationParticipant), aliased(User)
     return exists().where(
-        ConversationParticipant.conversation_id == Conversation.id,
-        User.id == ConversationParticipant.user_id,
-        User.fhir_patient_id == Conversation.patient_id,
-        User.system_permissions == SystemPermission.PATIENT,
+        participant.conversation_id == Conversation.id,
+        login.id == participant.user_id,
+        login.fhir_patient_id == Conversation.patient_id,
+        login.system_permissions == SystemPermission.PATIENT,
     )

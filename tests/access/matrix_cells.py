@@ -206,6 +206,16 @@ async def read_conversation(client: httpx.AsyncClient, w: MatrixWorld, actor: Ac
     return answer(await call(client, "GET", w.url(), actor))
 
 
+async def inbox_shows_conversation(
+    client: httpx.AsyncClient, w: MatrixWorld, actor: Account
+) -> str:
+    """The inbox filters with the same rule a single read decides by."""
+    listed = await ok(
+        await call(client, "GET", "/api/v1/conversations", actor, params={"limit": 200})
+    )
+    return "yes" if w.conversation in [item["id"] for item in listed["items"]] else "no"
+
+
 async def read_clinicians_only(client: httpx.AsyncClient, w: MatrixWorld, actor: Account) -> str:
     return answer(await call(client, "GET", w.url(w.clinicians_only), actor))
 
@@ -282,6 +292,7 @@ ROWS: dict[str, tuple[Action, Cell]] = {
     "invite_to_conversation": (Action.PATIENT_READ_MESSAGES, invite_to_conversation),
     "start_conversation": (Action.PATIENT_MESSAGE, start_conversation),
     "read_conversation": (Action.CONVERSATION_READ, read_conversation),
+    "inbox_lists_it": (Action.CONVERSATION_READ, inbox_shows_conversation),
     "read_clinicians_only": (Action.CONVERSATION_READ, read_clinicians_only),
     "write": (Action.CONVERSATION_WRITE, write),
     "attach": (Action.CONVERSATION_ATTACH, attach),

@@ -60,6 +60,7 @@ revoke_access         : 204  204  403  403  403  404  204  404  403  403  403  4
 invite_to_conversation: 422  422  201  201  201  422  201  422  201  201  201  422  422
 start_conversation    : 403  403  201  201  403  404  201  404  201  403  403  404  404
 read_conversation     : 404  404  200  200  200  404  200  404  200  200  200  404  404
+inbox_lists_it        : no   no   yes  yes  yes  no   yes  no   yes  yes  yes  no   no
 read_clinicians_only  : 404  404  200  200  200  404  404  404  404  404  404  404  404
 write                 : 404  404  201  403  403  404  201  404  201  403  403  404  404
 attach                : 404  404  201  403  403  404  201  404  201  403  403  404  404
@@ -75,6 +76,7 @@ FEATURE_OFF = {
 row                   : sup  adm  clA  coA  nur  clB  P1   P2   gM   gR   gO   ext  dem
 start_conversation    : 403  403  off  off  403  404  off  404  off  403  403  404  404
 read_conversation     : 404  404  200  200  200  404  200  404  200  200  200  404  404
+inbox_lists_it        : no   no   yes  yes  yes  no   yes  no   yes  yes  yes  no   no
 write                 : 404  404  off  403  403  404  off  404  off  403  403  404  404
 attach                : 404  404  off  403  403  404  off  404  off  403  403  404  404
 close                 : 404  404  off  off  403  404  403  404  off  403  403  404  404
@@ -85,6 +87,7 @@ join                  : 404  404  off  off  off  404  403  404  403  403  403  4
 row                   : sup  adm  clA  coA  nur  clB  P1   P2   gM   gR   gO   ext  dem
 start_conversation    : 403  403  201  201  403  404  off  404  201  403  403  404  404
 read_conversation     : 404  404  200  200  200  404  200  404  200  200  200  404  404
+inbox_lists_it        : no   no   yes  yes  yes  no   yes  no   yes  yes  yes  no   no
 write                 : 404  404  201  403  403  404  off  404  201  403  403  404  404
 attach                : 404  404  201  403  403  404  off  404  201  403  403  404  404
 close                 : 404  404  200  200  403  404  403  404  200  403  403  404  404
@@ -93,6 +96,7 @@ join                  : 404  404  200  200  200  404  403  404  403  403  403  4
     "attachments": table("""
 row                   : sup  adm  clA  coA  nur  clB  P1   P2   gM   gR   gO   ext  dem
 read_conversation     : 404  404  200  200  200  404  200  404  200  200  200  404  404
+inbox_lists_it        : no   no   yes  yes  yes  no   yes  no   yes  yes  yes  no   no
 write                 : 404  404  201  403  403  404  201  404  201  403  403  404  404
 attach                : 404  404  off  403  403  404  off  404  off  403  403  404  404
 """),
