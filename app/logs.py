@@ -2,10 +2,11 @@
 
 import logging
 import logging.config
-import traceback
 from typing import Any, Literal
 
 from pythonjsonlogger.core import RESERVED_ATTRS
+
+from app.errors import where_raised
 
 LogFormat = Literal["json", "text"]
 
@@ -20,10 +21,7 @@ class WithoutExceptionText(logging.Filter):
             error = record.exc_info[1]
             record.msg = f"{record.getMessage()}: {type(error).__name__}"
             record.args = None
-            record.stack = [
-                f"{frame.filename}:{frame.lineno} in {frame.name}"
-                for frame in traceback.extract_tb(error.__traceback__)
-            ]
+            record.stack = where_raised(error)
             record.exc_info = None
             record.exc_text = None
         return True
