@@ -91,7 +91,9 @@ def visible(value: str) -> str:
 
 
 def _clean_line(value: str) -> str:
-    return clean(value, multiline=False)
+    # Stripped here: a length constraint placed after a validator counts, but no longer
+    # strips, so "   " would otherwise pass a minimum length as a name.
+    return clean(value, multiline=False).strip()
 
 
 def _clean_text(value: str) -> str:
