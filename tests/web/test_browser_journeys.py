@@ -70,7 +70,9 @@ async def test_switching_patient_messaging_off_takes_the_reply_box_away(
 
     await patient.reload()
     await expect(patient.get_by_label("Message", exact=True)).to_have_count(0)
-    await expect(patient.locator("#cannot-write")).to_contain_text("Patient messaging is switched off")
+    await expect(patient.locator("#cannot-write")).to_contain_text(
+        "Patient messaging is switched off"
+    )
     await screenshot(patient, "patient-cannot-reply")
     for context in (doctor_context, patient_context, admin_context):
         await context.close()
