@@ -38,6 +38,7 @@ from app.patients.router import router as patients_router
 from app.reconciler import reconcile_forever
 from app.request_log import AccessLogMiddleware
 from app.security_headers import SecurityHeadersMiddleware
+from app.sql_metrics import count_sql
 from app.users.router import router as users_router
 from app.web.errors import render_page_error
 from app.web.site import PAGE_ROUTERS
@@ -53,6 +54,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     metrics: Metrics = app.state.metrics
     engine = create_engine(settings.database_url, echo=settings.database_echo)
     app.state.engine = engine
+    count_sql(engine, metrics)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.password_hasher = password_hasher(settings)
     app.state.login_throttle = LoginThrottle(create_storage(settings.redis_url), settings)

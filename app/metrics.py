@@ -52,6 +52,17 @@ class Metrics:
             registry=self.registry,
         )
         self.reconciler_lag.set_function(self._reconciler_lag)
+        self.sql_statements = Counter(
+            "parley_sql_statements_total",
+            "SQL statements sent to the database (round trips, BEGIN and COMMIT aside).",
+            registry=self.registry,
+        )
+        self.sql_transactions = Counter(
+            "parley_sql_transactions_total",
+            "SQL transactions ended, by how they ended.",
+            ["end"],
+            registry=self.registry,
+        )
         self.sse_connections = Gauge(
             "parley_sse_connections", "Open event streams.", registry=self.registry
         )

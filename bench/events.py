@@ -52,7 +52,8 @@ async def listen(
 
 
 async def benchmark(database_url: str | None, clients: int, messages: int) -> Figures:
-    async with served(database_url, PARLEY_LOGIN_FAILURES_PER_ADDRESS="100000") as (base_url, env):
+    async with served(database_url, PARLEY_LOGIN_FAILURES_PER_ADDRESS="100000") as server:
+        base_url, env = server.base_url, server.env
         await run_command(
             "create-admin", "--username", "bench_admin", "--email", "bench@example.org",
             "--password", PASSWORD, env=env,

@@ -140,7 +140,8 @@ async def benchmark(
     database_url: str | None, fhir_url: str, users: int, seconds: float
 ) -> dict[str, Any]:
     settings = {"PARLEY_FHIR_URL": fhir_url, "PARLEY_LOGIN_FAILURES_PER_ADDRESS": "100000"}
-    async with served(database_url, **settings) as (base_url, env):
+    async with served(database_url, **settings) as server:
+        base_url, env = server.base_url, server.env
         await run_command(
             "create-admin", "--username", "bench_admin", "--email", "bench@example.org",
             "--password", PASSWORD, env=env,

@@ -19,7 +19,8 @@ PASSWORD = "a benchmark passphrase"
 
 
 async def benchmark(database_url: str | None, logins: int, concurrency: list[int]) -> list[Figures]:
-    async with served(database_url) as (base_url, env):
+    async with served(database_url) as server:
+        base_url, env = server.base_url, server.env
         await run_command(
             "create-admin", "--username", USERNAME, "--email", "bench@example.org",
             "--password", PASSWORD, env=env,

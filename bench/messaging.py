@@ -10,7 +10,11 @@ on the same server, so the ratio shows what Parley adds to a send.
 
 import argparse
 import asyncio
+import dataclasses
+import itertools
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,8 +34,10 @@ from app.messaging.models import (
     ParticipantRole,
 )
 from bench.client import PASSWORD, api, login, organisation, patient_with_login, staff
-from bench.measure import Figures, Sample, run_timed, summarise, write_report
-from bench.server import run_command, served
+from app.fhir.protocol import FhirGateway
+from bench import cpu
+from bench.measure import Figures, compare_alternating, run_timed, summarise, write_report
+from bench.server import Served, run_command, served
 
 CHUNK = 5_000
 
@@ -170,91 +176,205 @@ async def measure_reads(
     ]
 
 
-async def measure_sends(
+@dataclass(frozen=True)
+class SendCost:
+    """What one API send costs the server, averaged over a block of sends."""
+
+    label: str
+    sends: int
+    statements: float
+    transactions: float
+    parley_cpu_ms: float
+    postgres_cpu_ms: float | None
+
+    def line(self) -> str:
+        postgres = (
+            f"{self.postgres_cpu_ms:.1f} ms" if self.postgres_cpu_ms is not None else "n/a"
+        )
+        return (
+            f"per send ({self.label}, n={self.sends}): {self.statements:.1f} SQL statements, "
+            f"{self.transactions:.2f} transactions, Parley CPU {self.parley_cpu_ms:.1f} ms, "
+            f"PostgreSQL CPU {postgres}"
+        )
+
+
+async def counters(client: httpx.AsyncClient) -> dict[str, float]:
+    """The server's SQL counters, from /metrics."""
+    text = (await client.get("/metrics")).text
+    found = {"statements": 0.0, "transactions": 0.0}
+    for line in text.splitlines():
+        if line.startswith("parley_sql_statements_total"):
+            found["statements"] += float(line.split()[-1])
+        elif line.startswith("parley_sql_transactions_total"):
+            found["transactions"] += float(line.split()[-1])
+    return found
+
+
+async def measure_send_cost(
     client: httpx.AsyncClient,
-    world: dict[str, Any],
-    settings_env: dict[str, str],
+    server: Served,
+    send: Callable[[int], Awaitable[object]],
     label: str,
     sends: int,
-) -> list[Figures]:
-    conversation_id = world["conversation"]["id"]
-    header_fhir_id = world["conversation"]["fhir_id"]
+) -> SendCost:
+    await run_timed(send, operations=20, concurrency=1)  # warm: plans, pools, caches
+    before_sql, before_parley = await counters(client), cpu.tree_seconds(server.pid)
+    before_postgres = cpu.command_seconds("postgres")
+    await run_timed(send, operations=sends, concurrency=1)
+    after_sql, after_parley = await counters(client), cpu.tree_seconds(server.pid)
+    after_postgres = cpu.command_seconds("postgres")
+    # The two /metrics reads are requests too, but they make no SQL.
+    postgres = (
+        (after_postgres - before_postgres) * 1000 / sends
+        if after_postgres is not None and before_postgres is not None
+        else None
+    )
+    return SendCost(
+        label=label,
+        sends=sends,
+        statements=(after_sql["statements"] - before_sql["statements"]) / sends,
+        transactions=(after_sql["transactions"] - before_sql["transactions"]) / sends,
+        parley_cpu_ms=(after_parley - before_parley) * 1000 / sends,
+        postgres_cpu_ms=postgres,
+    )
 
-    async def send(index: int) -> None:
+
+async def start_conversations(
+    client: httpx.AsyncClient, world: dict[str, Any], count: int
+) -> list[dict[str, Any]]:
+    """Conversations made through the API, so each has its thread header in FHIR."""
+    return [
         await api(
-            client, "POST", f"/api/v1/conversations/{conversation_id}/messages", world["doctor"],
+            client, "POST", "/api/v1/conversations", world["doctor"],
+            json={"patient_id": world["patient_id"], "include_patient": True,
+                  "message": {"text": f"Spread {n}"}},
+        )  # fmt: skip
+        for n in range(count)
+    ]
+
+
+def sender(
+    client: httpx.AsyncClient, token: str, conversations: list[dict[str, Any]]
+) -> Callable[[int], Awaitable[object]]:
+    async def send(index: int) -> None:
+        conversation = conversations[index % len(conversations)]
+        await api(
+            client, "POST", f"/api/v1/conversations/{conversation['id']}/messages", token,
             json={"text": f"Send {index} of the benchmark"},
         )  # fmt: skip
 
-    engine = create_engine(settings_env["PARLEY_DATABASE_URL"])
-    fhir = create_gateway(
-        settings_env["PARLEY_FHIR_URL"], sessionmaker=create_sessionmaker(engine),
-        connect_timeout=5, read_timeout=60,
-    )  # fmt: skip
+    return send
 
+
+def raw_creator(
+    fhir: FhirGateway, world: dict[str, Any], conversations: list[dict[str, Any]]
+) -> Callable[[int], Awaitable[object]]:
     async def raw_create(index: int) -> None:
+        header = conversations[index % len(conversations)]["fhir_id"]
         record = MessageRecord(
-            uuid=uuid.uuid4(), header_fhir_id=header_fhir_id, patient_id=world["patient_id"],
+            uuid=uuid.uuid4(), header_fhir_id=header, patient_id=world["patient_id"],
             sender=Party("user", world["doctor_id"]), sent=datetime.now(UTC), text=f"Raw {index}",
         )  # fmt: skip
         await fhir.create_if_none_exist(
             build_message(record), identifier=message_identifier(record.uuid)
         )
 
+    return raw_create
+
+
+async def measure_sends(
+    client: httpx.AsyncClient,
+    world: dict[str, Any],
+    fhir: FhirGateway,
+    spread: list[dict[str, Any]],
+    label: str,
+    sends: int,
+) -> list[Figures]:
+    """API sends beside raw FHIR creates, alternating, at 1 and 8 clients, into one
+    conversation and spread over many."""
     figures: list[Figures] = []
-    for clients in (1, 8):
-        samples: dict[str, list[Sample]] = {"send": [], "raw": []}
-        for _ in range(2):  # alternate, so warm-up and noise fall on both alike
-            samples["send"].append(
-                await run_timed(send, operations=sends // 2, concurrency=clients)
+    for where, conversations in (("1 conversation", spread[:1]), ("spread", spread)):
+        contenders = {
+            f"send via API ({label}, {where})": sender(client, world["doctor"], conversations),
+            f"raw FHIR create ({label}, {where})": raw_creator(fhir, world, conversations),
+        }
+        for clients in (1, 8):
+            figures += await compare_alternating(
+                contenders, operations=sends, concurrency=clients, rounds=4
             )
-            samples["raw"].append(
-                await run_timed(raw_create, operations=sends // 2, concurrency=clients)
-            )
-        figures.append(summarise(f"send via API ({label})", samples["send"], concurrency=clients))
-        figures.append(summarise(f"raw FHIR create ({label})", samples["raw"], concurrency=clients))
-    await fhir.aclose()
-    await engine.dispose()
     return figures
 
 
-async def benchmark(
-    database_url: str | None, fhir_url: str, conversations: int, messages: int, sends: int
+async def sends_benchmark(
+    database_url: str | None, fhir_url: str, sends: int, workers: int
+) -> tuple[list[Figures], list[SendCost]]:
+    async with served(
+        database_url, workers=workers, PARLEY_FHIR_URL=fhir_url, PARLEY_METRICS_ENABLED="true",
+        PARLEY_LOGIN_FAILURES_PER_ADDRESS="100000", PARLEY_RECONCILE_SECONDS="0",
+    ) as server:  # fmt: skip
+        await create_admin(server.env)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
+            world = await build_world(client)
+            spread = [world["conversation"], *await start_conversations(client, world, 49)]
+            costs = []
+            if workers == 1:  # each worker counts its own statements: one is exact
+                send = sender(client, world["doctor"], spread)
+                costs.append(await measure_send_cost(client, server, send, "API", sends))
+            engine = create_engine(server.env["PARLEY_DATABASE_URL"])
+            fhir = create_gateway(
+                fhir_url, sessionmaker=create_sessionmaker(engine),
+                connect_timeout=5, read_timeout=60,
+            )  # fmt: skip
+            try:
+                figures = await measure_sends(
+                    client, world, fhir, spread, f"{workers} worker(s)", sends
+                )
+            finally:
+                await fhir.aclose()
+                await engine.dispose()
+    return figures, costs
+
+
+async def create_admin(env: dict[str, str]) -> None:
+    await run_command(
+        "create-admin", "--username", "bench_admin", "--email", "bench@example.org",
+        "--password", PASSWORD, env=env,
+    )  # fmt: skip
+
+
+async def reads_benchmark(
+    database_url: str | None, fhir_url: str, conversations: int, messages: int
 ) -> list[Figures]:
     async with served(
-        database_url, PARLEY_FHIR_URL=fhir_url, PARLEY_LOGIN_FAILURES_PER_ADDRESS="100000"
-    ) as (base_url, env):
-        await run_command(
-            "create-admin",
-            "--username",
-            "bench_admin",
-            "--email",
-            "bench@example.org",
-            "--password",
-            PASSWORD,
-            env=env,
-        )
-        engine = create_engine(env["PARLEY_DATABASE_URL"])
+        database_url, PARLEY_FHIR_URL=fhir_url, PARLEY_LOGIN_FAILURES_PER_ADDRESS="100000",
+        PARLEY_RECONCILE_SECONDS="0",
+    ) as server:  # fmt: skip
+        await create_admin(server.env)
+        engine = create_engine(server.env["PARLEY_DATABASE_URL"])
         figures: list[Figures] = []
-        async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
             world = await build_world(client)
             print(f"seeding {conversations} conversations ...", flush=True)
             ids = await seed_conversations(engine, world, conversations)
             await seed_messages(engine, world, ids, per_conversation=1)
-            label = f"{conversations} messages"
-            figures += await measure_reads(client, world, label, ids[0])
-            figures += await measure_sends(
-                client, world, env | {"PARLEY_FHIR_URL": fhir_url}, label, sends
-            )
+            figures += await measure_reads(client, world, f"{conversations} messages", ids[0])
             print(f"seeding up to {messages} messages ...", flush=True)
             await seed_messages(engine, world, ids, per_conversation=messages // conversations - 1)
-            label = f"{messages} messages"
-            figures += await measure_reads(client, world, label, ids[0])
-            figures += await measure_sends(
-                client, world, env | {"PARLEY_FHIR_URL": fhir_url}, label, sends
-            )
+            figures += await measure_reads(client, world, f"{messages} messages", ids[0])
         await engine.dispose()
         return figures
+
+
+def ratios(figures: list[Figures]) -> list[str]:
+    """Each API send block beside the raw FHIR block measured alongside it."""
+    lines = []
+    for send, raw in itertools.pairwise(figures):
+        if send.name.startswith("send via API") and raw.name.startswith("raw FHIR"):
+            lines.append(
+                f"  {send.name} c={send.concurrency}: throughput x{send.per_second / raw.per_second:.2f}"
+                f" of raw FHIR, p50 +{send.p50_ms - raw.p50_ms:.1f} ms"
+            )
+    return lines
 
 
 def main() -> None:
@@ -264,25 +384,36 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=1_000)
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--sends", type=int, default=400)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--skip-reads", action="store_true", help="sends only")
     arguments = parser.parse_args()
-    figures = asyncio.run(
-        benchmark(
-            arguments.database_url,
-            arguments.fhir_url,
-            arguments.conversations,
-            arguments.messages,
-            arguments.sends,
+    figures: list[Figures] = []
+    costs: list[SendCost] = []
+    for workers in arguments.workers:
+        found, cost = asyncio.run(
+            sends_benchmark(arguments.database_url, arguments.fhir_url, arguments.sends, workers)
         )
-    )
+        figures += found
+        costs += cost
+    if not arguments.skip_reads:
+        figures += asyncio.run(
+            reads_benchmark(
+                arguments.database_url,
+                arguments.fhir_url,
+                arguments.conversations,
+                arguments.messages,
+            )
+        )
     for line in figures:
         print(line.line())
-    for first, second in zip(figures[2::2], figures[3::2], strict=False):
-        if first.name.startswith("send") and second.name.startswith("raw"):
-            ratio = first.p50_ms / second.p50_ms
-            print(f"  {first.name} c={first.concurrency}: p50 x{ratio:.2f} of raw FHIR")
+    for cost in costs:
+        print(cost.line())
+    for line in ratios(figures):
+        print(line)
     report = write_report(
         "messaging",
         figures,
+        costs=[dataclasses.asdict(cost) for cost in costs],
         database_url=arguments.database_url or "sqlite",
         fhir_url=arguments.fhir_url,
     )

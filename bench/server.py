@@ -9,7 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from dataclasses import dataclass
+
 import httpx
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 PARLEY = str(Path(sys.executable).parent / "parley")
 
@@ -32,21 +36,30 @@ async def run_command(*args: str, env: dict[str, str]) -> None:
         raise SystemExit(f"parley {args[0]} failed")
 
 
+@dataclass(frozen=True)
+class Served:
+    base_url: str
+    env: dict[str, str]
+    pid: int  # of `parley serve`; its workers are its children
+
+
 @asynccontextmanager
 async def served(
-    database_url: str | None = None, **settings: str
-) -> AsyncIterator[tuple[str, dict[str, str]]]:
-    """Base URL of a fresh `parley serve`, and the environment it runs with."""
+    database_url: str | None = None, *, workers: int = 1, **settings: str
+) -> AsyncIterator[Served]:
+    """A fresh `parley serve`: its base URL, the environment it runs with, its process."""
+    await fresh_database(database_url)
     with tempfile.TemporaryDirectory() as directory:
         env = environment(database_url, directory, **settings)
         port = free_port()
         process = await asyncio.create_subprocess_exec(
-            PARLEY, "serve", "--port", str(port), env=env, stderr=asyncio.subprocess.DEVNULL
-        )
+            PARLEY, "serve", "--port", str(port), "--workers", str(workers),
+            env=env, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
         base_url = f"http://127.0.0.1:{port}"
         try:
             await wait_until_ready(base_url)
-            yield base_url, env
+            yield Served(base_url, env, process.pid)
         finally:
             process.terminate()
             await process.wait()
@@ -62,3 +75,20 @@ async def wait_until_ready(base_url: str) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise SystemExit("parley serve did not start")
+
+
+async def fresh_database(database_url: str | None) -> None:
+    """Drop and create the PostgreSQL database a run is given, so each run starts empty
+    (a SQLite run gets a fresh file of its own anyway)."""
+    if database_url is None or not database_url.startswith("postgresql"):
+        return
+    url = make_url(database_url)
+    if "bench" not in (url.database or ""):  # never drop a database that is not for this
+        raise SystemExit("a benchmark's PostgreSQL database must have 'bench' in its name")
+    engine = create_async_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            await connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        await engine.dispose()
