@@ -139,8 +139,9 @@ async def thread_ids(client: httpx.AsyncClient, token: str, conversation_id: int
 async def benchmark(
     database_url: str | None, fhir_url: str, users: int, seconds: float
 ) -> dict[str, Any]:
-    settings = {"PARLEY_FHIR_URL": fhir_url, "PARLEY_LOGIN_FAILURES_PER_ADDRESS": "100000"}
-    async with served(database_url, **settings) as server:
+    async with served(
+        database_url, PARLEY_FHIR_URL=fhir_url, PARLEY_LOGIN_FAILURES_PER_ADDRESS="100000"
+    ) as server:
         base_url, env = server.base_url, server.env
         await run_command(
             "create-admin", "--username", "bench_admin", "--email", "bench@example.org",

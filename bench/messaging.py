@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import create_engine, create_sessionmaker
 from app.fhir.factory import create_gateway
+from app.fhir.protocol import FhirGateway
 from app.fhir.resources import MessageRecord, Party, build_message, message_identifier
 from app.messaging.models import (
     Conversation,
@@ -33,9 +34,8 @@ from app.messaging.models import (
     MessageReceipt,
     ParticipantRole,
 )
-from bench.client import PASSWORD, api, login, organisation, patient_with_login, staff
-from app.fhir.protocol import FhirGateway
 from bench import cpu
+from bench.client import PASSWORD, api, login, organisation, patient_with_login, staff
 from bench.measure import Figures, compare_alternating, run_timed, summarise, write_report
 from bench.server import Served, run_command, served
 
@@ -188,9 +188,7 @@ class SendCost:
     postgres_cpu_ms: float | None
 
     def line(self) -> str:
-        postgres = (
-            f"{self.postgres_cpu_ms:.1f} ms" if self.postgres_cpu_ms is not None else "n/a"
-        )
+        postgres = f"{self.postgres_cpu_ms:.1f} ms" if self.postgres_cpu_ms is not None else "n/a"
         return (
             f"per send ({self.label}, n={self.sends}): {self.statements:.1f} SQL statements, "
             f"{self.transactions:.2f} transactions, Parley CPU {self.parley_cpu_ms:.1f} ms, "
@@ -243,14 +241,22 @@ async def start_conversations(
     client: httpx.AsyncClient, world: dict[str, Any], count: int
 ) -> list[dict[str, Any]]:
     """Conversations made through the API, so each has its thread header in FHIR."""
-    return [
-        await api(
-            client, "POST", "/api/v1/conversations", world["doctor"],
-            json={"patient_id": world["patient_id"], "include_patient": True,
-                  "message": {"text": f"Spread {n}"}},
-        )  # fmt: skip
-        for n in range(count)
-    ]
+    started = []
+    for n in range(count):
+        started.append(
+            await api(
+                client,
+                "POST",
+                "/api/v1/conversations",
+                world["doctor"],
+                json={
+                    "patient_id": world["patient_id"],
+                    "include_patient": True,
+                    "message": {"text": f"Spread {n}"},
+                },
+            )
+        )
+    return started
 
 
 def sender(
@@ -370,9 +376,10 @@ def ratios(figures: list[Figures]) -> list[str]:
     lines = []
     for send, raw in itertools.pairwise(figures):
         if send.name.startswith("send via API") and raw.name.startswith("raw FHIR"):
+            ratio = send.per_second / raw.per_second
             lines.append(
-                f"  {send.name} c={send.concurrency}: throughput x{send.per_second / raw.per_second:.2f}"
-                f" of raw FHIR, p50 +{send.p50_ms - raw.p50_ms:.1f} ms"
+                f"  {send.name} c={send.concurrency}: throughput x{ratio:.2f} of raw FHIR, "
+                f"p50 +{send.p50_ms - raw.p50_ms:.1f} ms"
             )
     return lines
 
@@ -390,11 +397,11 @@ def main() -> None:
     figures: list[Figures] = []
     costs: list[SendCost] = []
     for workers in arguments.workers:
-        found, cost = asyncio.run(
+        found, measured = asyncio.run(
             sends_benchmark(arguments.database_url, arguments.fhir_url, arguments.sends, workers)
         )
         figures += found
-        costs += cost
+        costs += measured
     if not arguments.skip_reads:
         figures += asyncio.run(
             reads_benchmark(
@@ -404,12 +411,12 @@ def main() -> None:
                 arguments.messages,
             )
         )
-    for line in figures:
-        print(line.line())
+    for figure in figures:
+        print(figure.line())
     for cost in costs:
         print(cost.line())
-    for line in ratios(figures):
-        print(line)
+    for ratio in ratios(figures):
+        print(ratio)
     report = write_report(
         "messaging",
         figures,

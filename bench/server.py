@@ -7,9 +7,8 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from sqlalchemy import make_url, text

@@ -20,6 +20,7 @@ from app.audit.log import DENIED, AuditEntry
 from app.auth.models import SystemPermission, User
 from app.errors import ForbiddenError, NotFoundError
 from app.ids import in_int32
+from app.messaging.models import Conversation
 
 TargetId = str | int | None
 
@@ -73,11 +74,34 @@ async def authorize(
     facts = await load_facts(session, actor, action, target)
     if about_user is not None and about_user == actor.user_id:
         facts = dataclasses.replace(facts, about_self=True)
+    _enforce(session, actor, action, target, facts)
+    return facts
+
+
+async def authorize_conversation(
+    session: AsyncSession, actor: Actor, action: Action, conversation_id: int
+) -> tuple[Facts, Conversation]:
+    """`authorize` for an action on a conversation, answering its row as well: the facts
+    and the row come in one round trip, which every send and page begins with."""
+    if RULES[action].target is not Target.CONVERSATION:
+        raise TypeError(f"{action.value} is not an action on a conversation")
+    facts, row = (
+        await repository.conversation_facts_and_row(session, actor, conversation_id)
+        if in_int32(conversation_id)
+        else (Facts(exists=False), None)
+    )
+    _enforce(session, actor, action, conversation_id, facts)
+    assert row is not None, "an allowed conversation exists"
+    return facts, row
+
+
+def _enforce(
+    session: AsyncSession, actor: Actor, action: Action, target: TargetId, facts: Facts
+) -> None:
     decision = decide(actor, action, facts)
     if not decision.allowed:
         _audit_refusal(session, actor, action, target, facts, decision)
         raise _error_for(decision)
-    return facts
 
 
 async def is_allowed(

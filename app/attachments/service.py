@@ -11,7 +11,7 @@ from app.db import end_reads
 from app.errors import NotFoundError
 from app.fhir.protocol import FhirGateway
 from app.messaging import repository as messages
-from app.messaging.service import load_view
+from app.messaging.gate import load_view
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ local bus.
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, event, func, insert, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from app.db import utc_now
 from app.events.models import Event
 
 CHANNEL = "parley_events"
@@ -36,14 +37,19 @@ def _wake_local(_session: Session) -> None:
 
 
 async def publish(session: AsyncSession, kind: str, conversation_id: int, **payload: Any) -> None:
-    row = Event(type=kind, conversation_id=conversation_id, payload=payload)
-    session.add(row)
-    await session.flush()
-    # Now and then, not on every event: a publish stays one INSERT almost always.
-    if row.id % PRUNE_EVERY == 0:
-        await prune(session, newest=row.id)
+    """One statement: the row, and on PostgreSQL the NOTIFY in the same round trip (a
+    NOTIFY is delivered at commit, and not at all on rollback)."""
+    statement = insert(Event).values(
+        type=kind, conversation_id=conversation_id, payload=payload, created_at=utc_now()
+    )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(text(f"SELECT pg_notify('{CHANNEL}', '')"))
+        statement = statement.returning(Event.id, func.pg_notify(CHANNEL, ""))
+    else:
+        statement = statement.returning(Event.id, null())
+    event_id = (await session.execute(statement)).scalar_one()
+    # Now and then, not on every event: a publish stays one INSERT almost always.
+    if event_id % PRUNE_EVERY == 0:
+        await prune(session, newest=event_id)
     if not event.contains(session.sync_session, "after_commit", _wake_local):
         event.listen(session.sync_session, "after_commit", _wake_local, once=True)
 

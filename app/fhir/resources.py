@@ -8,7 +8,7 @@ by which the reconciler finds everything Parley wrote.
 """
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -28,6 +28,8 @@ AMENDS_EXTENSION = "urn:parley:extension:amends"
 DURATION_EXTENSION = "urn:parley:extension:duration-ms"
 ORGANISATION_EXTENSION = "urn:parley:extension:organisation"
 ORGANISATION_SYSTEM = "urn:parley:organisation"
+JOINED_EXTENSION = "urn:parley:extension:joined"
+STATUS_CHANGED_EXTENSION = "urn:parley:extension:status-changed"
 CONVERSATION_TAG = Token(TAG_SYSTEM, "conversation")
 MESSAGE_TAG = Token(TAG_SYSTEM, "message")
 
@@ -63,6 +65,11 @@ class ConversationHeader:
     # The organisations whose staff may find the conversation.
     organisation_ids: tuple[int, ...] = ()
     fhir_id: str | None = None
+    # When each recipient ((kind, id) of its party) and each organisation joined, and when
+    # the status last changed: what the projection needs to rebuild its rows exactly.
+    joined: dict[tuple[str, int], datetime] = field(default_factory=dict)
+    organisations_joined: dict[int, datetime] = field(default_factory=dict)
+    status_changed: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +120,7 @@ def build_conversation_header(header: ConversationHeader) -> Communication:
         "identifier": [_identifier(conversation_identifier(header.uuid))],
         "status": "completed" if header.closed else "in-progress",
         "subject": {"reference": f"Patient/{header.patient_id}"},
-        "recipient": [_reference(party) for party in header.recipients],
+        "recipient": [_recipient(party, header.joined) for party in header.recipients],
     }
     if header.fhir_id is not None:
         document["id"] = header.fhir_id
@@ -121,15 +128,32 @@ def build_conversation_header(header: ConversationHeader) -> Communication:
         document["sender"] = _reference(header.initiator)
     if header.subject:
         document["topic"] = {"text": header.subject}
-    if header.organisation_ids:
-        document["extension"] = [
-            {
-                "url": ORGANISATION_EXTENSION,
-                "valueIdentifier": {"system": ORGANISATION_SYSTEM, "value": str(organisation_id)},
-            }
-            for organisation_id in header.organisation_ids
-        ]
+    extensions = [
+        {
+            "url": ORGANISATION_EXTENSION,
+            "valueIdentifier": {"system": ORGANISATION_SYSTEM, "value": str(organisation_id)}
+            | _joined_period(header.organisations_joined.get(organisation_id)),
+        }
+        for organisation_id in header.organisation_ids
+    ]
+    if header.status_changed is not None:
+        extensions.append(
+            {"url": STATUS_CHANGED_EXTENSION, "valueDateTime": header.status_changed.isoformat()}
+        )
+    if extensions:
+        document["extension"] = extensions
     return Communication.model_validate(document)
+
+
+def _recipient(party: Party, joined: dict[tuple[str, int], datetime]) -> dict[str, Any]:
+    reference = _reference(party)
+    if (moment := joined.get((party.kind, party.id))) is not None:
+        reference["extension"] = [{"url": JOINED_EXTENSION, "valueDateTime": moment.isoformat()}]
+    return reference
+
+
+def _joined_period(moment: datetime | None) -> dict[str, Any]:
+    return {"period": {"start": moment.isoformat()}} if moment is not None else {}
 
 
 def build_message(message: MessageRecord) -> Communication:
@@ -189,7 +213,45 @@ def parse_conversation_header(communication: Communication) -> ConversationHeade
         initiator=_party(communication.sender) if communication.sender else None,
         organisation_ids=_organisation_ids(communication),
         fhir_id=communication.id,
+        joined=_joined(communication),
+        organisations_joined=_organisations_joined(communication),
+        status_changed=next(
+            (
+                extension.valueDateTime
+                for extension in communication.extension or []
+                if extension.url == STATUS_CHANGED_EXTENSION
+            ),
+            None,
+        ),
     )
+
+
+def _joined(communication: Communication) -> dict[tuple[str, int], datetime]:
+    joined: dict[tuple[str, int], datetime] = {}
+    for reference in communication.recipient or []:
+        moment = next(
+            (
+                extension.valueDateTime
+                for extension in reference.extension or []
+                if extension.url == JOINED_EXTENSION
+            ),
+            None,
+        )
+        if moment is not None:
+            party = _party(reference)
+            joined[(party.kind, party.id)] = moment
+    return joined
+
+
+def _organisations_joined(communication: Communication) -> dict[int, datetime]:
+    return {
+        int(str(extension.valueIdentifier.value)): extension.valueIdentifier.period.start
+        for extension in communication.extension or []
+        if extension.url == ORGANISATION_EXTENSION
+        and extension.valueIdentifier is not None
+        and extension.valueIdentifier.period is not None
+        and extension.valueIdentifier.period.start is not None
+    }
 
 
 def parse_message(communication: Communication) -> MessageRecord:

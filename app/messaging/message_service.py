@@ -5,8 +5,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
 from app.access.actions import Action
@@ -26,7 +25,9 @@ from app.fhir.resources import (
     message_identifier,
     parse_message,
 )
-from app.messaging import idempotency, projection, repository
+from app.messaging import idempotency, projection, projector, repository, write_path
+from app.messaging.clock import reserve_send_time
+from app.messaging.gate import ConversationView, load_view, refuse_if_closed
 from app.messaging.idempotency import KeyedRequest
 from app.messaging.models import Message
 from app.messaging.schemas import (
@@ -38,20 +39,12 @@ from app.messaging.schemas import (
     ReadMarker,
     ReadResult,
 )
-from app.messaging.service import (
-    ConversationView,
-    detail_of,
-    load_view,
-    project_message,
-    refuse_if_closed,
-    reserve_send_time,
-)
+from app.messaging.service import detail_of
 from app.pagination import Page, decode_cursor, encode_cursor
 
 
 async def send_message(
     session: AsyncSession,
-    sessionmaker: async_sessionmaker[AsyncSession],
     fhir: FhirGateway,
     user: User,
     conversation_id: int,
@@ -63,13 +56,14 @@ async def send_message(
         return MessageRead.model_validate_json(earlier)
     refuse_if_closed(view)
     amended = await _amendable(session, view, data.amends_id)
-    await end_reads(session)
+    sent = await reserve_send_time(session, conversation_id)
+    await session.commit()  # the gate's reads and the clock: nothing waits on FHIR
     record = projection.text_message(
         uuid=idempotency.uuid_for(request, f"message in {view.conversation.uuid}"),
         header_fhir_id=view.conversation.fhir_id,
         patient_id=view.conversation.patient_id,
         sender=user,
-        sent=await reserve_send_time(sessionmaker, conversation_id),
+        sent=sent,
         text=data.text,
         amends_fhir_id=amended.fhir_id if amended else None,
     )
@@ -93,7 +87,6 @@ class Upload:
 
 async def send_attachment(
     session: AsyncSession,
-    sessionmaker: async_sessionmaker[AsyncSession],
     fhir: FhirGateway,
     user: User,
     conversation_id: int,
@@ -116,13 +109,15 @@ async def send_attachment(
     message_uuid = idempotency.uuid_for(request, f"message in {view.conversation.uuid}")
     binary_id = f"parley-{message_uuid.hex}"
     await fhir.put_binary(binary_id, BinaryContent(prepared.content_type, prepared.data))
+    sent = await reserve_send_time(session, conversation_id)
+    await session.commit()
     record = dataclasses.replace(
         projection.text_message(
             uuid=message_uuid,
             header_fhir_id=view.conversation.fhir_id,
             patient_id=view.conversation.patient_id,
             sender=user,
-            sent=await reserve_send_time(sessionmaker, conversation_id),
+            sent=sent,
             text=upload.text or "",
         ),
         text=upload.text or None,
@@ -147,37 +142,79 @@ async def _write(
     *,
     amends_id: int | None,
 ) -> MessageRead:
-    """FHIR's conditional create, then the rows; a concurrent twin's answer if it won."""
-    created = await fhir.create_if_none_exist(
-        build_message(record), identifier=message_identifier(record.uuid)
+    conversation = view.conversation
+    stored = await write_path.create_first(
+        fhir,
+        build_message(record),
+        identifier=message_identifier(record.uuid),
+        parse=parse_message,
+        is_own=lambda found: (
+            (found.header_fhir_id, found.sender.id) == (conversation.fhir_id, view.user.id)
+        ),
     )
-    # A retry finds the resource its first attempt made: FHIR's copy is the truth.
-    stored = parse_message(created.resource)
-    if (stored.header_fhir_id, stored.sender.id) != (view.conversation.fhir_id, view.user.id):
-        raise InvalidInputError(
-            "This Idempotency-Key was already used for another message.",
-            field=("header", "Idempotency-Key"),
+
+    async def project() -> MessageRead:
+        if amends_id is not None:  # checked again where no other send can interleave
+            await repository.lock_conversation(session, conversation.id)
+            await _refuse_unless_latest(session, amends_id)
+        projected = await projector.project_message(
+            session,
+            conversation_id=conversation.id,
+            patient_id=conversation.patient_id,
+            record=stored,
+            sender_id=view.user.id,
+            amends_id=amends_id,
         )
-    try:
-        async with session.begin_nested():
-            if amends_id is not None:  # checked again where no other send can interleave
-                await repository.lock_conversation(session, view.conversation.id)
-                await _refuse_unless_latest(session, amends_id)
-            message = await project_message(
-                session, view.conversation, stored, sender=view.user, amends_id=amends_id
-            )
-            answer = (await _reads(session, [(message, view.user.full_name)]))[0]
-            idempotency.remember(session, request, 201, answer.model_dump_json())
-    except IntegrityError:
-        # Someone projected this very message first: a concurrent retry, or the reconciler.
+        answer = _just_sent(stored, projected, conversation.id, view.user, amends_id)
+        idempotency.remember(session, request, 201, answer.model_dump_json())
+        return answer
+
+    async def projected_before() -> MessageRead | None:
         if (earlier := await idempotency.earlier_answer(session, request)) is not None:
             return MessageRead.model_validate_json(earlier)
         existing = await repository.message_by_uuid(session, stored.uuid)
         if existing is None:
-            raise ConflictError("The same message is being sent by another request.") from None
+            return None
         answer = (await _reads(session, [(existing, view.user.full_name)]))[0]
         idempotency.remember(session, request, 201, answer.model_dump_json())
-    return answer
+        return answer
+
+    return await write_path.project_once(
+        session, project, projected_before=projected_before, keep=(view.user, conversation)
+    )
+
+
+def _just_sent(
+    record: MessageRecord,
+    projected: projector.ProjectedMessage,
+    conversation_id: int,
+    sender: User,
+    amends_id: int | None,
+) -> MessageRead:
+    """The answer to a send, from what was just written: nobody has read it yet."""
+    attachment = record.attachment
+    return MessageRead(
+        id=projected.id,
+        fhir_id=str(record.fhir_id),
+        conversation_id=conversation_id,
+        sender=PersonRead(id=sender.id, name=sender.full_name),
+        type=projected.type,
+        text=record.text,
+        attachment=AttachmentRead(
+            id=projected.id,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            title=attachment.title,
+            duration_ms=attachment.duration_ms,
+        )
+        if attachment
+        else None,
+        amends_id=amends_id,
+        amended_by_id=None,
+        sent_at=record.sent,
+        delivered_to=[],
+        read_by=[],
+    )
 
 
 async def _amendable(
@@ -327,7 +364,7 @@ async def _mark_read(session: AsyncSession, view: ConversationView, data: ReadMa
         newly_read = await repository.mark_read(
             session, user_id=user.id, conversation_id=conversation_id, up_to=up_to, now=utc_now()
         )
-        await repository.set_read_marker(session, conversation_id, user.id, up_to.created_at)
+        await projector.mark_read_up_to(session, conversation_id, user.id, up_to.created_at)
         # Only news is an event: a page that refreshes on `message.read` and marks what it
         # shows as read would otherwise wake itself, and every other open page, forever.
         if newly_read:

@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -35,14 +35,9 @@ from app.fhir.resources import (
     parse_message,
     thread_search,
 )
+from app.messaging import projector
 from app.messaging import repository as rows
-from app.messaging.models import (
-    Conversation,
-    ConversationStatus,
-    ParticipantRole,
-    ProjectionFailure,
-)
-from app.messaging.service import project_message
+from app.messaging.models import Conversation, ProjectionFailure
 from app.patients import service as patients
 from app.text import clean
 
@@ -217,51 +212,16 @@ async def _project_header(
     report.conversations_seen += 1
     if not await patients.patient_exists(session, header.patient_id):
         raise Unprojectable("its patient has no Parley record")
-    subject = _clean(header.subject, multiline=False)
+    header = dataclasses.replace(header, subject=_clean(header.subject, multiline=False))
     row = await rows.conversation_by_uuid(session, header.uuid)
     if row is None:
-        row = await rows.add_conversation(session, _conversation_from(header))
+        await projector.insert_conversation(session, header)
         report.conversations_created += 1
-    if header.closed:
-        row.status = ConversationStatus.CLOSED
-    row.subject = subject
-    await _project_participants(session, row, header)
-    await rows.add_organisations(session, row.id, set(header.organisation_ids))
+        row = await rows.conversation_by_uuid(session, header.uuid)
+        assert row is not None, "inserted just now"
+    else:
+        await projector.apply_header(session, row, header)
     return row
-
-
-def _conversation_from(header: ConversationHeader) -> Conversation:
-    # Provisional times: the messages, projected oldest first, move them forward.
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return Conversation(
-        uuid=header.uuid,
-        fhir_id=header.fhir_id,
-        patient_id=header.patient_id,
-        subject=header.subject,
-        status=ConversationStatus.NEW,
-        created_by_id=header.initiator.id if header.initiator else None,
-        created_at=epoch,
-        updated_at=epoch,
-        last_message_at=epoch,
-    )
-
-
-async def _project_participants(
-    session: AsyncSession, conversation: Conversation, header: ConversationHeader
-) -> None:
-    present = await rows.participant_keys(session, conversation.id)
-    for party in header.recipients:
-        if (party.kind, party.id) in present:
-            continue
-        if party.kind == "user":
-            role = ParticipantRole.MEMBER
-            if header.initiator == party:
-                role = ParticipantRole.INITIATOR
-            elif party.patient_id is not None:
-                role = ParticipantRole.PATIENT
-            await rows.add_user_participant(session, conversation, party.id, role)
-        else:
-            await rows.add_group_participant(session, conversation, party.id)
 
 
 async def _project_message(
@@ -279,11 +239,18 @@ async def _project_message(
         raise Unprojectable("its conversation or its sender is unknown to Parley")
     record = dataclasses.replace(record, text=_clean(record.text, multiline=True))
     amends_id = await _amended_row(session, fhir, record, report)
-    if conversation.last_message_id is None:
-        conversation.created_at = record.sent  # a conversation begins with its first message
-    await project_message(
-        session, conversation, record, sender=sender, amends_id=amends_id, audit_action=None
+    if conversation.last_message_id is None:  # a conversation begins with its first message
+        await projector.settle_start(session, conversation.id, record.sent)
+    await projector.project_message(
+        session,
+        conversation_id=conversation.id,
+        patient_id=conversation.patient_id,
+        record=record,
+        sender_id=sender.id,
+        amends_id=amends_id,
+        audit_action=None,
     )
+    await session.refresh(conversation)
     audit.record(
         session,
         AuditEntry(

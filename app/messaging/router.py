@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, status
 
 from app.auth.dependencies import CurrentPrincipal
-from app.dependencies import FhirDep, MediaWorkersDep, SessionDep, SessionmakerDep
+from app.dependencies import FhirDep, MediaWorkersDep, SessionDep
 from app.ids import PathId, PatientQueryId
 from app.messaging import idempotency, message_service, service
 from app.messaging.dependencies import SEND_REQUEST_BODY, MessageInput
@@ -110,7 +110,6 @@ async def send(
     request: Request,
     principal: CurrentPrincipal,
     session: SessionDep,
-    sessionmaker: SessionmakerDep,
     fhir: FhirDep,
     workers: MediaWorkersDep,
     idempotency_key: IdempotencyKey = None,
@@ -126,10 +125,10 @@ async def send(
     )
     if isinstance(body, MessageCreate):
         return await message_service.send_message(
-            session, sessionmaker, fhir, principal.user, conversation_id, body, keyed
+            session, fhir, principal.user, conversation_id, body, keyed
         )
     return await message_service.send_attachment(
-        session, sessionmaker, fhir, principal.user, conversation_id, body, keyed, workers=workers
+        session, fhir, principal.user, conversation_id, body, keyed, workers=workers
     )
 
 

@@ -8,28 +8,26 @@ is in `message_service`.
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fhir.resources.R4B.communication import Communication
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
-from app.access.actions import Action, Relation
-from app.access.policy import Actor, Facts, Outcome
+from app.access.actions import Action
+from app.access.policy import Actor, Outcome
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth import service as users
 from app.auth.models import User
 from app.db import end_reads
-from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.errors import ConflictError, InvalidInputError
 from app.events import service as events
 from app.fhir.errors import FhirConflictError
 from app.fhir.protocol import FhirGateway
 from app.fhir.resources import (
     ConversationHeader,
-    MessageRecord,
     Party,
     build_conversation_header,
     build_message,
@@ -39,9 +37,10 @@ from app.fhir.resources import (
     parse_message,
 )
 from app.groups import service as groups
-from app.messaging import idempotency, projection, repository
+from app.messaging import clock, idempotency, projection, projector, repository, write_path
+from app.messaging.gate import ConversationView, load_view
 from app.messaging.idempotency import KeyedRequest
-from app.messaging.models import Conversation, ConversationStatus, Message, ParticipantRole
+from app.messaging.models import ConversationStatus
 from app.messaging.records import InboxRow, ParticipantRow
 from app.messaging.schemas import (
     ConversationCreate,
@@ -61,76 +60,6 @@ from app.patients import service as patients
 HEADER_UPDATE_ATTEMPTS = 3
 
 
-@dataclass(frozen=True)
-class ConversationView:
-    """A conversation as one caller sees it, once `app.access` allowed them an action."""
-
-    conversation: Conversation
-    user: User
-    actor: Actor
-    organisation_ids: list[int]
-    facts: Facts
-
-    @property
-    def is_participant(self) -> bool:
-        return Relation.PARTICIPANT in self.facts.relations
-
-    @property
-    def attachments_on(self) -> bool:
-        return frozenset({FeatureKey.MESSAGING, FeatureKey.ATTACHMENTS}) in self.facts.feature_sets
-
-    def may(self, action: Action) -> bool:
-        """Whether the caller may do `action` here, from the facts already loaded."""
-        return access.refusal(self.actor, action, self.facts) is None
-
-    def write_refusal(self) -> str | None:
-        """Why the caller may not write here now, or None when they may."""
-        if self.conversation.status is ConversationStatus.CLOSED:
-            return CLOSED
-        refused = access.refusal(self.actor, Action.CONVERSATION_WRITE, self.facts)
-        return refused.reason if refused else None
-
-
-CLOSED = "The conversation is closed; staff can reopen it."
-
-
-async def load_view(
-    session: AsyncSession,
-    user: User,
-    conversation_id: int,
-    action: Action = Action.CONVERSATION_READ,
-) -> ConversationView:
-    """The conversation if the user may do `action` in it: 404 when they may not see it
-    (whether it exists or not), 403 when they see it but may not do this."""
-    actor = access.actor_of(user)
-    facts = await access.authorize(session, actor, action, conversation_id)
-    conversation = await repository.get_conversation(session, conversation_id)
-    if conversation is None:  # deleted between the two reads
-        raise NotFoundError("No such conversation.")
-    organisation_ids = await repository.organisation_ids(session, conversation_id)
-    return ConversationView(conversation, user, actor, organisation_ids, facts)
-
-
-def refuse_if_closed(view: ConversationView) -> None:
-    if view.conversation.status is ConversationStatus.CLOSED:
-        raise ConflictError(CLOSED)
-
-
-async def reserve_send_time(
-    sessionmaker: async_sessionmaker[AsyncSession], conversation_id: int
-) -> datetime:
-    """The time of a new message: later than every earlier one of its conversation.
-
-    Taken in a short transaction of its own, committed before the FHIR write (which
-    must precede the request's own SQL writes): a send that then fails leaves only an
-    unused moment behind. It makes the thread's order one and the same in SQL and FHIR.
-    """
-    now_ms = int(projection.sent_now().timestamp() * 1000)
-    async with sessionmaker() as session, session.begin():
-        reserved = await repository.reserve_send_ms(session, conversation_id, now_ms)
-    return datetime.fromtimestamp((reserved or now_ms) / 1000, UTC)
-
-
 async def start_conversation(
     session: AsyncSession,
     fhir: FhirGateway,
@@ -148,22 +77,31 @@ async def start_conversation(
     invitees = await _invitees(session, user, data)
     for invitee in invitees:
         organisation_ids |= await _shared_organisations(session, invitee, data.patient_id)
-    sent = projection.sent_now()
+    sent = clock.now_to_the_millisecond()
+    parties = tuple(projection.party_of_user(person) for person in [user, *invitees])
     header = ConversationHeader(
         uuid=idempotency.uuid_for(request, f"conversation about {data.patient_id}"),
         patient_id=data.patient_id,
         subject=data.subject or None,
         closed=False,
-        recipients=tuple(projection.party_of_user(person) for person in [user, *invitees]),
+        recipients=parties,
         initiator=projection.party_of_user(user),
         organisation_ids=tuple(sorted(organisation_ids)),
+        joined={(party.kind, party.id): sent for party in parties},
+        organisations_joined=dict.fromkeys(organisation_ids, sent),
     )
     await end_reads(session)
-    created_header = await fhir.create_if_none_exist(
-        build_conversation_header(header), identifier=conversation_identifier(header.uuid)
+    header = await write_path.create_first(
+        fhir,
+        build_conversation_header(header),
+        identifier=conversation_identifier(header.uuid),
+        parse=parse_conversation_header,
+        is_own=lambda found: (
+            found.patient_id == data.patient_id
+            and found.initiator == projection.party_of_user(user)
+        ),
     )
-    header = parse_conversation_header(created_header.resource)
-    record = projection.text_message(
+    first_message = projection.text_message(
         uuid=idempotency.uuid_for(request, f"first message about {data.patient_id}"),
         header_fhir_id=str(header.fhir_id),
         patient_id=data.patient_id,
@@ -171,21 +109,45 @@ async def start_conversation(
         sent=sent,
         text=data.message.text,
     )
-    created_message = await fhir.create_if_none_exist(
-        build_message(record), identifier=message_identifier(record.uuid)
+    first = await write_path.create_first(
+        fhir,
+        build_message(first_message),
+        identifier=message_identifier(first_message.uuid),
+        parse=parse_message,
+        is_own=lambda found: (found.header_fhir_id, found.sender.id) == (header.fhir_id, user.id),
     )
-    try:
-        async with session.begin_nested():
-            conversation = await _project_new_conversation(
-                session, header, user, invitees, parse_message(created_message.resource)
-            )
-            detail = await get_detail(session, user, conversation.id)
-            idempotency.remember(session, request, 201, detail.model_dump_json())
-    except IntegrityError:
+
+    async def project() -> ConversationDetail:
+        conversation_id = await projector.insert_conversation(session, header, started=first.sent)
+        await audit.record_at_once(
+            session,
+            AuditEntry(
+                action="conversations.start",
+                actor_id=user.id,
+                patient_id=header.patient_id,
+                conversation_id=conversation_id,
+            ),
+        )
+        await projector.project_message(
+            session,
+            conversation_id=conversation_id,
+            patient_id=header.patient_id,
+            record=first,
+            sender_id=user.id,
+        )
+        detail = await get_detail(session, user, conversation_id)
+        idempotency.remember(session, request, 201, detail.model_dump_json())
+        return detail
+
+    async def projected_before() -> ConversationDetail | None:
         if (earlier := await idempotency.earlier_answer(session, request)) is not None:
             return ConversationDetail.model_validate_json(earlier)
-        raise ConflictError("The same conversation is being started by another request.") from None
-    return detail
+        existing = await repository.conversation_by_uuid(session, header.uuid)
+        return await get_detail(session, user, existing.id) if existing else None
+
+    return await write_path.project_once(
+        session, project, projected_before=projected_before, keep=(user,)
+    )
 
 
 async def _conversation_organisations(
@@ -268,104 +230,6 @@ async def _participants(
             field=("body", field),
         )
     return eligible
-
-
-async def _project_new_conversation(
-    session: AsyncSession,
-    header: ConversationHeader,
-    creator: User,
-    invitees: list[User],
-    first: MessageRecord,
-) -> Conversation:
-    conversation = await repository.add_conversation(
-        session,
-        Conversation(
-            uuid=header.uuid,
-            fhir_id=header.fhir_id,
-            patient_id=header.patient_id,
-            subject=header.subject,
-            status=ConversationStatus.NEW,
-            created_by_id=creator.id,
-            created_at=first.sent,
-            updated_at=first.sent,
-            last_message_at=first.sent,
-            last_sent_ms=int(first.sent.timestamp() * 1000),
-        ),
-    )
-    repository.add_participant(
-        session,
-        conversation.id,
-        role=ParticipantRole.INITIATOR,
-        joined_at=first.sent,
-        user_id=creator.id,
-    )
-    for invitee in invitees:
-        repository.add_participant(
-            session,
-            conversation.id,
-            role=_role_of(invitee),
-            joined_at=first.sent,
-            user_id=invitee.id,
-        )
-    await repository.add_organisations(session, conversation.id, set(header.organisation_ids))
-    audit.record(
-        session,
-        AuditEntry(
-            action="conversations.start",
-            actor_id=creator.id,
-            patient_id=header.patient_id,
-            conversation_id=conversation.id,
-        ),
-    )
-    await project_message(session, conversation, first, sender=creator)
-    return conversation
-
-
-def _role_of(person: User) -> ParticipantRole:
-    is_patient = access.actor_of(person).patient_id is not None
-    return ParticipantRole.PATIENT if is_patient else ParticipantRole.MEMBER
-
-
-async def project_message(
-    session: AsyncSession,
-    conversation: Conversation,
-    record: MessageRecord,
-    *,
-    sender: User,
-    amends_id: int | None = None,
-    audit_action: str | None = "messages.send",
-) -> Message:
-    """The SQL side of a send: the row, the conversation's pointers, receipts, the audit row."""
-    message = await repository.add_message(
-        session, projection.message_row(record, conversation.id, sender.id, amends_id)
-    )
-    await repository.record_new_message(
-        session,
-        conversation_id=conversation.id,
-        message_id=message.id,
-        sent_at=record.sent,
-        sender_id=sender.id,
-    )
-    await repository.set_read_marker(session, conversation.id, sender.id, record.sent)
-    recipients = await repository.recipient_ids(session, conversation.id, sender_id=sender.id)
-    await repository.add_receipts(
-        session, message_id=message.id, conversation_id=conversation.id, user_ids=recipients
-    )
-    await events.publish(
-        session, "message.created", conversation.id, message_id=message.id, sender_id=sender.id
-    )
-    if audit_action is not None:
-        audit.record(
-            session,
-            AuditEntry(
-                action=audit_action,
-                actor_id=sender.id,
-                patient_id=conversation.patient_id,
-                conversation_id=conversation.id,
-                details={"message_id": message.id},
-            ),
-        )
-    return message
 
 
 async def list_inbox(
@@ -471,7 +335,7 @@ async def detail_of(session: AsyncSession, view: ConversationView) -> Conversati
     return ConversationDetail(
         **summary.model_dump(),
         fhir_id=conversation.fhir_id,
-        organisation_ids=view.organisation_ids,
+        organisation_ids=await repository.organisation_ids(session, conversation.id),
         is_participant=view.is_participant,
         can_write=refusal is None,
         cannot_write_because=refusal,
@@ -489,11 +353,14 @@ async def change_status(
     if (conversation.status is ConversationStatus.CLOSED) == closing:
         return await detail_of(session, view)
     await end_reads(session)
-    await update_header(
-        fhir, conversation.fhir_id, lambda header: dataclasses.replace(header, closed=closing)
+    header = await update_header(
+        fhir,
+        conversation.fhir_id,
+        lambda header: dataclasses.replace(
+            header, closed=closing, status_changed=clock.now_to_the_millisecond()
+        ),
     )
-    conversation.status = data.status
-    conversation.updated_at = projection.sent_now()
+    await projector.apply_header(session, conversation, header)
     await events.publish(session, "conversation.updated", conversation.id, status=data.status.value)
     _audit(session, view, "conversations.close" if closing else "conversations.reopen")
     await session.flush()
@@ -502,18 +369,20 @@ async def change_status(
 
 async def update_header(
     fhir: FhirGateway, fhir_id: str, change: Callable[[ConversationHeader], ConversationHeader]
-) -> None:
-    """Read, change and write the thread header, retrying when someone else wrote first."""
+) -> ConversationHeader:
+    """Read, change and write the thread header, retrying when someone else wrote first;
+    answers the header as written."""
     for attempt in range(HEADER_UPDATE_ATTEMPTS):
         current = await fhir.read(Communication, fhir_id)
         version = current.meta.versionId if current.meta else None
         changed = change(parse_conversation_header(current))
         try:
             await fhir.update(build_conversation_header(changed), if_match=str(version))
-            return
+            return changed
         except FhirConflictError:
             if attempt == HEADER_UPDATE_ATTEMPTS - 1:
                 raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def add_participant(
@@ -544,7 +413,6 @@ async def add_participant(
         newcomer = Newcomer(
             projection.party_of_user(person),
             await _shared_organisations(session, person, patient_id),
-            _role_of(person),
         )
     await _admit(session, fhir, view, newcomer)
     return await detail_of(session, await load_view(session, user, conversation_id))
@@ -563,7 +431,6 @@ async def join(
 class Newcomer:
     party: Party
     organisation_ids: set[int]
-    role: ParticipantRole = ParticipantRole.MEMBER
 
 
 async def _admit(
@@ -576,24 +443,24 @@ async def _admit(
         return
 
     def with_newcomer(header: ConversationHeader) -> ConversationHeader:
-        recipients = header.recipients
-        if newcomer.party not in recipients:
-            recipients = (*recipients, newcomer.party)
-        joined = tuple(sorted(set(header.organisation_ids) | newcomer.organisation_ids))
-        return dataclasses.replace(header, recipients=recipients, organisation_ids=joined)
+        now = clock.now_to_the_millisecond()
+        key = (newcomer.party.kind, newcomer.party.id)
+        recipients, joined = header.recipients, header.joined
+        if key not in {(party.kind, party.id) for party in recipients}:
+            recipients, joined = (*recipients, newcomer.party), {**joined, key: now}
+        arriving = newcomer.organisation_ids - set(header.organisation_ids)
+        return dataclasses.replace(
+            header,
+            recipients=recipients,
+            joined=joined,
+            organisation_ids=tuple(sorted(set(header.organisation_ids) | arriving)),
+            organisations_joined={**header.organisations_joined, **dict.fromkeys(arriving, now)},
+        )
 
     await end_reads(session)
-    await update_header(fhir, conversation.fhir_id, with_newcomer)
+    header = await update_header(fhir, conversation.fhir_id, with_newcomer)
+    await projector.apply_header(session, conversation, header)
     is_group = newcomer.party.kind == "group"
-    repository.add_participant(
-        session,
-        conversation.id,
-        role=newcomer.role,
-        joined_at=projection.sent_now(),
-        user_id=None if is_group else newcomer.party.id,
-        group_id=newcomer.party.id if is_group else None,
-    )
-    await repository.add_organisations(session, conversation.id, newcomer.organisation_ids)
     await events.publish(
         session, "conversation.updated", conversation.id, participants_changed=True
     )

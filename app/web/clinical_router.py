@@ -15,7 +15,6 @@ from app.dependencies import (
     FhirDep,
     MediaWorkersDep,
     SessionDep,
-    SessionmakerDep,
     SettingsDep,
 )
 from app.errors import AppError, InvalidInputError
@@ -181,7 +180,6 @@ async def send(
     conversation_id: PathId,
     principal: WebPrincipal,
     session: SessionDep,
-    sessionmaker: SessionmakerDep,
     fhir: FhirDep,
     settings: SettingsDep,
     workers: MediaWorkersDep,
@@ -196,7 +194,7 @@ async def send(
             upload, text=text[:MAX_TEXT] or None, limit=settings.attachment_max_bytes
         )
         await message_service.send_attachment(
-            session, sessionmaker, fhir, user, conversation_id, sent, None, workers=workers
+            session, fhir, user, conversation_id, sent, None, workers=workers
         )
     else:
         amends = form.get("amends_id")
@@ -205,9 +203,7 @@ async def send(
         data_in = parse(
             MessageCreate, {"text": text, "amends_id": amends if isinstance(amends, str) else ""}
         )
-        await message_service.send_message(
-            session, sessionmaker, fhir, user, conversation_id, data_in, None
-        )
+        await message_service.send_message(session, fhir, user, conversation_id, data_in, None)
     return RedirectResponse(f"/conversations/{conversation_id}#compose", status_code=303)
 
 

@@ -39,6 +39,12 @@ async def busy_conversation(client: httpx.AsyncClient, world: World, admin: Acco
             json={"text": "Dose is 50 mg", "amends_id": thread["items"][0]["id"]},
         )
     )  # fmt: skip
+    later = await staff_member(client, admin, "nurse_kim", world.org_a, base_profession="nurse")
+    await ok(
+        await call(
+            client, "POST", f"{base}/participants", world.clinician_a, json={"user_id": later.id}
+        )
+    )
     await ok(await call(client, "PATCH", base, world.clinician_a, json={"status": "closed"}))
     other = await ok(
         await call(

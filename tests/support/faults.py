@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
-from sqlalchemy import event
+from sqlalchemy import Insert, event
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.messaging.models import Message
 
@@ -24,21 +24,22 @@ def failing_message_commits(times: int = 1) -> Iterator[list[int]]:
     """The next `times` commits that would save a message fail, as a lost database would."""
     failed: list[int] = []
 
-    def note_messages(session: Session, _context: Any, _instances: Any) -> None:
-        if any(isinstance(item, Message) for item in session.new):
-            session.info["saves_message"] = True
+    def note_messages(state: ORMExecuteState) -> None:
+        statement = state.statement
+        if isinstance(statement, Insert) and statement.table.name == Message.__tablename__:
+            state.session.info["saves_message"] = True
 
     def fail_commit(session: Session) -> None:
         if session.info.pop("saves_message", False) and len(failed) < times:
             failed.append(1)
             raise OperationalError("COMMIT", {}, Exception("injected: the database went away"))
 
-    event.listen(Session, "before_flush", note_messages)
+    event.listen(Session, "do_orm_execute", note_messages)
     event.listen(Session, "before_commit", fail_commit)
     try:
         yield failed
     finally:
-        event.remove(Session, "before_flush", note_messages)
+        event.remove(Session, "do_orm_execute", note_messages)
         event.remove(Session, "before_commit", fail_commit)
 
 

@@ -4,29 +4,45 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.db import create_engine
+from app.db import Base, create_engine
+from app.messaging.models import (
+    Conversation,
+    ConversationOrganisation,
+    ConversationParticipant,
+    Message,
+)
 
-SNAPSHOT = {
-    "conversations": """
-        SELECT c.uuid, c.fhir_id, c.patient_id, c.subject, c.status, c.created_by_id,
-               c.created_at, c.last_message_at, m.uuid AS last_message
-        FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
-        ORDER BY c.uuid""",
-    "participants": """
-        SELECT c.uuid, p.user_id, p.group_id, p.role
-        FROM conversation_participants p JOIN conversations c ON c.id = p.conversation_id
-        ORDER BY c.uuid, p.user_id, p.group_id""",
-    "organisations": """
-        SELECT c.uuid, o.organisation_id
-        FROM conversation_organisations o JOIN conversations c ON c.id = o.conversation_id
-        ORDER BY c.uuid, o.organisation_id""",
-    "messages": """
-        SELECT m.uuid, m.fhir_id, c.uuid AS conversation, m.sender_id, m.type, m.body,
-               a.uuid AS amends, m.created_at
-        FROM messages m JOIN conversations c ON c.id = m.conversation_id
-        LEFT JOIN messages a ON a.id = m.amends_id
-        ORDER BY m.uuid""",
+# Every column of the projection is compared, but these: row ids (a rebuild numbers rows
+# afresh; references are compared through Parley's UUIDs instead) and the read state that
+# lives in SQL alone (who read what), which a rebuild starts afresh.
+NOT_COMPARED = {"id", "last_read_at"}
+# Columns that hold a row id of a projected table, compared as that row's UUID.
+BY_UUID = {
+    "conversation_id": "conversations",
+    "last_message_id": "messages",
+    "amends_id": "messages",
 }
+PROJECTED = (Conversation, ConversationParticipant, ConversationOrganisation, Message)
+
+
+def _query(model: type[Base]) -> str:
+    table = model.__table__
+    columns = []
+    for column in table.columns:
+        if column.name in NOT_COMPARED:
+            continue
+        if column.name in BY_UUID:
+            referenced = BY_UUID[column.name]
+            columns.append(
+                f"(SELECT r.uuid FROM {referenced} r WHERE r.id = t.{column.name}) AS {column.name}"
+            )
+        else:
+            columns.append(f"t.{column.name}")
+    listed = ", ".join(columns)
+    return f"SELECT {listed} FROM {table.name} t"
+
+
+SNAPSHOT = {model.__tablename__: _query(model) for model in PROJECTED}
 
 
 async def snapshot(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -34,8 +50,11 @@ async def snapshot(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
+            # Sorted in Python: a rebuild may insert rows in another order.
             return {
-                name: [tuple(row) for row in await connection.execute(text(query))]
+                name: sorted(
+                    (tuple(row) for row in await connection.execute(text(query))), key=repr
+                )
                 for name, query in SNAPSHOT.items()
             }
     finally:

@@ -1,0 +1,331 @@
+"""The one projector: FHIR's conversations and messages into the SQL rows that serve reads.
+
+A live write and `parley reproject` both come here with what FHIR holds, so a rebuild
+gives back the rows the live writes made, column for column. Receipts and read markers
+are the exception: they are SQL's own (who read what), and a rebuild starts them unread.
+
+Statements are SQLAlchemy Core, sent as they are built: a send is the hottest path of the
+service, and the unit of work would cost several times more for the same rows.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, and_, case, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import log as audit
+from app.audit.log import AuditEntry
+from app.auth.models import User
+from app.events import service as events
+from app.fhir.resources import ConversationHeader, MessageRecord, Party
+from app.messaging.models import (
+    Conversation,
+    ConversationOrganisation,
+    ConversationParticipant,
+    ConversationStatus,
+    Group,
+    GroupMember,
+    Message,
+    MessageReceipt,
+    MessageType,
+    ParticipantRole,
+)
+
+# Where a rebuilt conversation's times start before its first message is projected.
+NOT_YET = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ProjectedMessage:
+    id: int
+    type: MessageType
+
+
+def role_of(header: ConversationHeader, party: Party) -> ParticipantRole:
+    if header.initiator == party:
+        return ParticipantRole.INITIATOR
+    return ParticipantRole.PATIENT if party.patient_id is not None else ParticipantRole.MEMBER
+
+
+async def insert_conversation(
+    session: AsyncSession, header: ConversationHeader, *, started: datetime = NOT_YET
+) -> int:
+    """The conversation's row, then its participants and organisations; `started` is its
+    first message's time, when known (a rebuild learns it from the messages)."""
+    status = ConversationStatus.NEW
+    if header.closed:
+        status = ConversationStatus.CLOSED
+    elif header.status_changed is not None:  # reopened: it was under way
+        status = ConversationStatus.ACTIVE
+    initiator = header.initiator
+    conversation_id: int = (
+        await session.execute(
+            insert(Conversation)
+            .values(
+                uuid=header.uuid,
+                fhir_id=header.fhir_id,
+                patient_id=header.patient_id,
+                subject=header.subject,
+                status=status,
+                created_by_id=initiator.id if initiator and initiator.kind == "user" else None,
+                created_at=started,
+                updated_at=max(started, header.status_changed or started),
+                last_message_at=started,
+            )
+            .returning(Conversation.id)
+        )
+    ).scalar_one()
+    await _add_parties(session, conversation_id, header, started, present=set())
+    await _add_organisations(session, conversation_id, header, started, present=set())
+    return conversation_id
+
+
+async def apply_header(
+    session: AsyncSession, conversation: Conversation, header: ConversationHeader
+) -> None:
+    """A later version of the header: its status, subject, and whoever joined since."""
+    status = conversation.status
+    if header.closed:
+        status = ConversationStatus.CLOSED
+    elif status is ConversationStatus.CLOSED:
+        status = ConversationStatus.ACTIVE
+    updated = conversation.updated_at
+    if header.status_changed is not None and header.status_changed > updated:
+        updated = header.status_changed
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id)
+        .values(subject=header.subject, status=status, updated_at=updated)
+        .execution_options(synchronize_session=False)
+    )
+    conversation.status, conversation.subject, conversation.updated_at = (
+        status,
+        header.subject,
+        updated,
+    )
+    started = conversation.created_at
+    await _add_parties(
+        session, conversation.id, header, started, present=await _parties(session, conversation.id)
+    )
+    present = set(
+        await session.scalars(
+            select(ConversationOrganisation.organisation_id).where(
+                ConversationOrganisation.conversation_id == conversation.id
+            )
+        )
+    )
+    await _add_organisations(session, conversation.id, header, started, present=present)
+
+
+async def _parties(session: AsyncSession, conversation_id: int) -> set[tuple[str, int]]:
+    statement = select(ConversationParticipant.user_id, ConversationParticipant.group_id).where(
+        ConversationParticipant.conversation_id == conversation_id
+    )
+    present: set[tuple[str, int]] = set()
+    for user_id, group_id in await session.execute(statement):
+        if user_id is not None:
+            present.add(("user", user_id))
+        elif group_id is not None:
+            present.add(("group", group_id))
+    return present
+
+
+async def _add_parties(
+    session: AsyncSession,
+    conversation_id: int,
+    header: ConversationHeader,
+    started: datetime,
+    *,
+    present: set[tuple[str, int]],
+) -> None:
+    """The recipients not yet taking part; a user or group Parley does not know is left
+    out (another system may name people of its own)."""
+    wanted = [party for party in header.recipients if (party.kind, party.id) not in present]
+    if not wanted:
+        return
+    users = {party.id for party in wanted if party.kind == "user"}
+    groups = {party.id for party in wanted if party.kind == "group"}
+    known_users = set(await session.scalars(select(User.id).where(User.id.in_(users))))
+    known_groups = set(await session.scalars(select(Group.id).where(Group.id.in_(groups))))
+    rows = [
+        {
+            "conversation_id": conversation_id,
+            "user_id": party.id if party.kind == "user" else None,
+            "group_id": party.id if party.kind == "group" else None,
+            "role": role_of(header, party),
+            "joined_at": header.joined.get((party.kind, party.id), started),
+        }
+        for party in wanted
+        if party.id in (known_users if party.kind == "user" else known_groups)
+    ]
+    if rows:
+        await session.execute(insert(ConversationParticipant), rows)
+
+
+async def _add_organisations(
+    session: AsyncSession,
+    conversation_id: int,
+    header: ConversationHeader,
+    started: datetime,
+    *,
+    present: set[int],
+) -> None:
+    rows = [
+        {
+            "conversation_id": conversation_id,
+            "organisation_id": organisation_id,
+            "joined_at": header.organisations_joined.get(organisation_id, started),
+        }
+        for organisation_id in sorted(set(header.organisation_ids) - present)
+    ]
+    if rows:
+        await session.execute(insert(ConversationOrganisation), rows)
+
+
+async def settle_start(session: AsyncSession, conversation_id: int, started: datetime) -> None:
+    """A rebuilt conversation learns from its first message when it began: the time its
+    row, and the participants and organisations that came with it, started at."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.created_at == NOT_YET)
+        .values(created_at=started)
+        .execution_options(synchronize_session=False)
+    )
+    for table in (ConversationParticipant, ConversationOrganisation):
+        await session.execute(
+            update(table)
+            .where(table.conversation_id == conversation_id, table.joined_at == NOT_YET)
+            .values(joined_at=started)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def message_type(record: MessageRecord) -> MessageType:
+    if record.attachment is None:
+        return MessageType.TEXT
+    is_image = record.attachment.content_type.startswith("image/")
+    return MessageType.IMAGE if is_image else MessageType.VOICE
+
+
+async def project_message(
+    session: AsyncSession,
+    *,
+    conversation_id: int,
+    patient_id: str,
+    record: MessageRecord,
+    sender_id: int,
+    amends_id: int | None = None,
+    audit_action: str | None = "messages.send",
+) -> ProjectedMessage:
+    """The SQL side of a send: the row, the conversation's pointers, the sender's read
+    marker, a receipt for everyone else taking part, the live event, the audit row."""
+    attachment = record.attachment
+    kind = message_type(record)
+    message_id: int = (
+        await session.execute(
+            insert(Message)
+            .values(
+                uuid=record.uuid,
+                fhir_id=record.fhir_id,
+                conversation_id=conversation_id,
+                sender_id=sender_id,
+                type=kind,
+                body=record.text,
+                amends_id=amends_id,
+                attachment_binary_id=attachment.binary_id if attachment else None,
+                attachment_content_type=attachment.content_type if attachment else None,
+                attachment_size=attachment.size if attachment else None,
+                attachment_sha1=attachment.sha1_base64 if attachment else None,
+                attachment_title=attachment.title if attachment else None,
+                attachment_duration_ms=attachment.duration_ms if attachment else None,
+                created_at=record.sent,
+            )
+            .returning(Message.id)
+        )
+    ).scalar_one()
+    await _move_pointers(session, conversation_id, message_id, record.sent, sender_id)
+    await mark_read_up_to(session, conversation_id, sender_id, record.sent)
+    await session.execute(
+        insert(MessageReceipt).from_select(
+            ["message_id", "user_id", "conversation_id"],
+            _recipients(conversation_id, message_id, sender_id),
+        )
+    )
+    await events.publish(
+        session, "message.created", conversation_id, message_id=message_id, sender_id=sender_id
+    )
+    if audit_action is not None:
+        await audit.record_at_once(
+            session,
+            AuditEntry(
+                action=audit_action,
+                actor_id=sender_id,
+                patient_id=patient_id,
+                conversation_id=conversation_id,
+                details={"message_id": message_id},
+            ),
+        )
+    return ProjectedMessage(message_id, kind)
+
+
+async def _move_pointers(
+    session: AsyncSession, conversation_id: int, message_id: int, sent: datetime, sender_id: int
+) -> None:
+    """Move the conversation's newest-message pointer forward (never back) and wake a
+    `new` conversation on a reply, in one statement: concurrent sends cannot lose an update."""
+    newer = Conversation.last_message_at <= sent
+    sent_ms = int(sent.timestamp() * 1000)
+    reply = and_(
+        Conversation.status == ConversationStatus.NEW,
+        or_(Conversation.created_by_id.is_(None), Conversation.created_by_id != sender_id),
+    )
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(
+            last_message_at=case((newer, sent), else_=Conversation.last_message_at),
+            last_message_id=case((newer, message_id), else_=Conversation.last_message_id),
+            updated_at=case((Conversation.updated_at < sent, sent), else_=Conversation.updated_at),
+            status=case((reply, ConversationStatus.ACTIVE.value), else_=Conversation.status),
+            last_sent_ms=case(
+                (Conversation.last_sent_ms >= sent_ms, Conversation.last_sent_ms), else_=sent_ms
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_read_up_to(
+    session: AsyncSession, conversation_id: int, user_id: int, read_at: datetime
+) -> None:
+    """Move a participant's read marker forward, never back."""
+    await session.execute(
+        update(ConversationParticipant)
+        .where(
+            ConversationParticipant.conversation_id == conversation_id,
+            ConversationParticipant.user_id == user_id,
+            or_(
+                ConversationParticipant.last_read_at.is_(None),
+                ConversationParticipant.last_read_at < read_at,
+            ),
+        )
+        .values(last_read_at=read_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _recipients(conversation_id: int, message_id: int, sender_id: int) -> Select[int, int, int]:
+    """Every active user who takes part, in person or through a group, but the sender."""
+    direct = select(ConversationParticipant.user_id).where(
+        ConversationParticipant.conversation_id == conversation_id,
+        ConversationParticipant.user_id.is_not(None),
+    )
+    through_groups = (
+        select(GroupMember.user_id)
+        .join(ConversationParticipant, ConversationParticipant.group_id == GroupMember.group_id)
+        .where(ConversationParticipant.conversation_id == conversation_id)
+    )
+    return select(literal(message_id), User.id, literal(conversation_id)).where(
+        User.id.in_(direct.union(through_groups)), User.is_active.is_(True), User.id != sender_id
+    )
