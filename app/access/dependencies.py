@@ -9,7 +9,7 @@ from app.access.policy import Actor
 from app.auth.dependencies import CurrentPrincipal
 
 
-def get_actor(principal: CurrentPrincipal) -> Actor:
+async def get_actor(principal: CurrentPrincipal) -> Actor:
     return service.actor_of(principal.user)
 
 

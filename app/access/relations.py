@@ -9,13 +9,28 @@ relation), and filtering lists (the read rule compiled into a WHERE). So what
 a list shows and what a single read allows cannot drift apart.
 """
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from app.access.actions import FEATURE_SETS, RULES, Action, Relation
 from app.access.policy import Actor, qualifies
 from app.auth.models import SystemPermission, User
-from app.db import utc_now
+from app.db import UtcDateTime, utc_now
 from app.messaging.models import (
     Conversation,
     ConversationOrganisation,
@@ -33,6 +48,54 @@ from app.patients.models import AccessLevel, ExternalAccessGrant
 
 PatientIdColumn = ColumnElement[str] | QueryableAttribute[str]
 Conditions = dict[Relation, ColumnElement[bool]]
+UserIdValue = BindParameter[int] | int
+
+
+@dataclass(frozen=True)
+class Who:
+    """The caller as the SQL of relations sees them. Its values are bound parameters: for a
+    list, bound to the caller's values; for the facts of one target, named placeholders, so
+    one statement, built once per shape of caller, serves every request (building these
+    expressions costs far more than running them)."""
+
+    user_id: BindParameter[int]
+    patient_id: BindParameter[str] | None  # a patient-level caller's own patient
+    is_staff: bool
+    now: BindParameter[datetime]
+
+    @classmethod
+    def of(cls, actor: Actor) -> "Who":
+        return cls(
+            user_id=bindparam(None, actor.user_id, type_=Integer),
+            patient_id=bindparam(None, actor.patient_id, type_=String)
+            if actor.patient_id
+            else None,
+            is_staff=actor.is_staff,
+            now=bindparam(None, utc_now(), type_=UtcDateTime),
+        )
+
+    @classmethod
+    def placeholders_for(cls, *, is_staff: bool, has_patient: bool) -> "Who":
+        """Named parameters for callers of this shape; `values(actor)` fills them in."""
+        return cls(
+            user_id=bindparam("who_user_id", type_=Integer),
+            patient_id=bindparam("who_patient_id", type_=String) if has_patient else None,
+            is_staff=is_staff,
+            now=bindparam("who_now", type_=UtcDateTime),
+        )
+
+    @staticmethod
+    def shape(actor: Actor) -> tuple[bool, bool]:
+        """What about a caller changes the SQL (and not only its parameters)."""
+        return actor.is_staff, actor.patient_id is not None
+
+    @staticmethod
+    def values(actor: Actor) -> dict[str, object]:
+        return {
+            "who_user_id": actor.user_id,
+            "who_patient_id": actor.patient_id,
+            "who_now": utc_now(),
+        }
 
 
 def compile_rule(actor: Actor, action: Action, relations: Conditions) -> ColumnElement[bool]:
@@ -46,47 +109,50 @@ def compile_rule(actor: Actor, action: Action, relations: Conditions) -> ColumnE
     return or_(false(), *options)
 
 
-def patient_relations(actor: Actor, patient_id: PatientIdColumn) -> Conditions:
-    staff = actor.is_staff
+def patient_relations(who: Who, patient_id: PatientIdColumn) -> Conditions:
+    staff = who.is_staff
     return {
-        Relation.SELF: patient_id == actor.patient_id if actor.patient_id else false(),
-        Relation.CARE: _shares_organisation(actor.user_id, patient_id) if staff else false(),
-        Relation.GRANT: _live_grant(actor.user_id, patient_id) if staff else false(),
-        Relation.GRANT_MESSAGE: _live_grant(actor.user_id, patient_id, AccessLevel.MESSAGE)
+        Relation.SELF: patient_id == who.patient_id if who.patient_id is not None else false(),
+        Relation.CARE: _shares_organisation(who.user_id, patient_id) if staff else false(),
+        Relation.GRANT: _live_grant(who, patient_id) if staff else false(),
+        Relation.GRANT_MESSAGE: _live_grant(who, patient_id, AccessLevel.MESSAGE)
         if staff
         else false(),
     }
 
 
-def conversation_relations(actor: Actor) -> Conditions:
+def conversation_relations(who: Who) -> Conditions:
     """Relations to the row of `Conversation` the query is about."""
-    return patient_relations(actor, Conversation.patient_id) | {
-        Relation.PARTICIPANT: takes_part(actor.user_id),
-        Relation.TEAM: _staff_of_conversation_organisation(actor.user_id)
-        if actor.is_staff
+    return patient_relations(who, Conversation.patient_id) | {
+        Relation.PARTICIPANT: takes_part(who.user_id),
+        Relation.TEAM: _staff_of_conversation_organisation(who.user_id)
+        if who.is_staff
         else false(),
         Relation.PATIENT_INCLUDED: _patient_takes_part(),
     }
 
 
 def organisation_relations(
-    actor: Actor, organisation_id: ColumnElement[int] | QueryableAttribute[int] = Organisation.id
+    who: Who, organisation_id: ColumnElement[int] | QueryableAttribute[int] = Organisation.id
 ) -> Conditions:
     """Relations to the organisation the query is about (by default its `Organisation` row;
     for a group, `Group.organisation_id`)."""
     staff, patients = aliased(StaffMembership), aliased(PatientMembership)
     as_staff = exists().where(
-        staff.organisation_id == organisation_id, staff.user_id == actor.user_id
+        staff.organisation_id == organisation_id, staff.user_id == who.user_id
     )
-    as_patient = exists().where(
-        patients.organisation_id == organisation_id, patients.patient_id == actor.patient_id
-    )
-    member = as_staff if actor.is_staff else as_patient if actor.patient_id else false()
+    member: ColumnElement[bool] = false()
+    if who.is_staff:
+        member = as_staff
+    elif who.patient_id is not None:
+        member = exists().where(
+            patients.organisation_id == organisation_id, patients.patient_id == who.patient_id
+        )
     return {Relation.MEMBER: member}
 
 
-def user_relations(actor: Actor) -> Conditions:
-    return {Relation.SELF: User.id == actor.user_id}
+def user_relations(who: Who) -> Conditions:
+    return {Relation.SELF: User.id == who.user_id}
 
 
 FeatureConditions = dict[frozenset[FeatureKey], ColumnElement[bool]]
@@ -122,7 +188,7 @@ def _switched_on(organisation_id: QueryableAttribute[int], key: FeatureKey) -> C
     return exists().where(feature.organisation_id == organisation_id, feature.key == key.value)
 
 
-def takes_part(user_id: int) -> ColumnElement[bool]:
+def takes_part(user_id: UserIdValue) -> ColumnElement[bool]:
     """The user is a participant of `Conversation`: in person, or through a group."""
     participant, member = aliased(ConversationParticipant), aliased(GroupMember)
     return exists().where(
@@ -134,7 +200,7 @@ def takes_part(user_id: int) -> ColumnElement[bool]:
     )
 
 
-def _shares_organisation(user_id: int, patient_id: PatientIdColumn) -> ColumnElement[bool]:
+def _shares_organisation(user_id: UserIdValue, patient_id: PatientIdColumn) -> ColumnElement[bool]:
     patients, staff = aliased(PatientMembership), aliased(StaffMembership)
     return exists().where(
         patients.patient_id == patient_id,
@@ -144,22 +210,22 @@ def _shares_organisation(user_id: int, patient_id: PatientIdColumn) -> ColumnEle
 
 
 def _live_grant(
-    user_id: int, patient_id: PatientIdColumn, level: AccessLevel | None = None
+    who: Who, patient_id: PatientIdColumn, level: AccessLevel | None = None
 ) -> ColumnElement[bool]:
     """A grant neither revoked nor expired (at `level`, when given)."""
     grant = aliased(ExternalAccessGrant)
     conditions = [
         grant.patient_id == patient_id,
-        grant.user_id == user_id,
+        grant.user_id == who.user_id,
         grant.revoked_at.is_(None),
-        or_(grant.expires_at.is_(None), grant.expires_at > utc_now()),
+        or_(grant.expires_at.is_(None), grant.expires_at > who.now),
     ]
     if level is not None:
         conditions.append(grant.access_level == level)
     return exists().where(*conditions)
 
 
-def _staff_of_conversation_organisation(user_id: int) -> ColumnElement[bool]:
+def _staff_of_conversation_organisation(user_id: UserIdValue) -> ColumnElement[bool]:
     joined, staff = aliased(ConversationOrganisation), aliased(StaffMembership)
     return exists().where(
         joined.conversation_id == Conversation.id,

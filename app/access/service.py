@@ -204,19 +204,19 @@ def _audit_refusal(
 def visible_patients(actor: Actor, patient_id: PatientIdColumn) -> ColumnElement[bool]:
     """A WHERE condition: the patients this actor may see (for lists)."""
     return relations.compile_rule(
-        actor, Action.PATIENT_READ, relations.patient_relations(actor, patient_id)
+        actor, Action.PATIENT_READ, relations.patient_relations(relations.Who.of(actor), patient_id)
     )
 
 
 def visible_organisations(actor: Actor) -> ColumnElement[bool]:
     """A WHERE condition on organisations: the ones this actor may see."""
     return relations.compile_rule(
-        actor, Action.ORGANISATION_READ, relations.organisation_relations(actor)
+        actor, Action.ORGANISATION_READ, relations.organisation_relations(relations.Who.of(actor))
     )
 
 
 def visible_conversations(actor: Actor) -> ColumnElement[bool]:
     """A WHERE condition on conversations: the ones this actor may read."""
     return relations.compile_rule(
-        actor, Action.CONVERSATION_READ, relations.conversation_relations(actor)
+        actor, Action.CONVERSATION_READ, relations.conversation_relations(relations.Who.of(actor))
     )

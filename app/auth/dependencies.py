@@ -24,14 +24,14 @@ from app.text import visible
 bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
 
 
-def get_client_info(request: Request) -> ClientInfo:
+async def get_client_info(request: Request) -> ClientInfo:
     address = request.client.host if request.client else "unknown"
     agent = request.headers.get("user-agent")
     # Shown back to the user among their sessions: printable, and of a sensible length.
     return ClientInfo(address=address, user_agent=visible(agent)[:300] if agent else None)
 
 
-def get_auth_context(
+async def get_auth_context(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,

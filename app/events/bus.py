@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from sqlalchemy import Row
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.errors import where_raised
 from app.events import service
-from app.events.models import Event
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +33,9 @@ class LiveEvent:
     payload: dict[str, Any]
 
     @classmethod
-    def of(cls, row: Event) -> "LiveEvent":
-        return cls(row.id, row.type, row.conversation_id, dict(row.payload))
+    def of(cls, row: Row[int, str, int, dict[str, Any]]) -> "LiveEvent":
+        event_id, kind, conversation_id, payload = row
+        return cls(event_id, kind, conversation_id, dict(payload))
 
 
 class EventBus:
@@ -100,6 +101,11 @@ class EventBus:
     async def _deliver_new(self) -> None:
         assert self._last_id is not None, "set before the first delivery"
         async with self._sessionmaker() as session:
+            if not self._subscribers:
+                # Nobody to tell: keep up with where the outbox is, as on starting.
+                self._last_id = self._floor = max(self._last_id, await service.latest_id(session))
+                self._delivered.clear()
+                return
             since = max(self._floor, self._last_id - LOOK_BACK)
             rows = await service.events_after(session, since)
         for row in rows:

@@ -8,7 +8,7 @@ local bus.
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, event, func, insert, null, select
+from sqlalchemy import Row, delete, event, func, insert, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -54,9 +54,18 @@ async def publish(session: AsyncSession, kind: str, conversation_id: int, **payl
         event.listen(session.sync_session, "after_commit", _wake_local, once=True)
 
 
-async def events_after(session: AsyncSession, last_id: int, *, limit: int = 1000) -> list[Event]:
-    statement = select(Event).where(Event.id > last_id).order_by(Event.id).limit(limit)
-    return list(await session.scalars(statement))
+async def events_after(
+    session: AsyncSession, last_id: int, *, limit: int = 1000
+) -> list[Row[int, str, int, dict[str, Any]]]:
+    """(id, type, conversation_id, payload) of the events after `last_id`, oldest first:
+    plain rows, since a dispatcher reads them after every commit of every send."""
+    statement = (
+        select(Event.id, Event.type, Event.conversation_id, Event.payload)
+        .where(Event.id > last_id)
+        .order_by(Event.id)
+        .limit(limit)
+    )
+    return list(await session.execute(statement))
 
 
 async def latest_id(session: AsyncSession) -> int:

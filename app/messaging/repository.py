@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
@@ -15,10 +15,8 @@ from app.messaging.models import (
     ConversationParticipant,
     ConversationStatus,
     Group,
-    GroupMember,
     Message,
     MessageReceipt,
-    ParticipantRole,
     ProjectionFailure,
 )
 from app.messaging.records import InboxRow, ParticipantRow
@@ -30,11 +28,6 @@ async def lock_conversation(session: AsyncSession, conversation_id: int) -> None
     await session.execute(
         select(Conversation.id).where(Conversation.id == conversation_id).with_for_update()
     )
-
-
-async def get_conversation(session: AsyncSession, conversation_id: int) -> Conversation | None:
-    """By id alone: for a caller `app.access` has allowed to see it."""
-    return await session.get(Conversation, conversation_id)
 
 
 async def participants_of(
@@ -67,136 +60,6 @@ async def organisation_ids(session: AsyncSession, conversation_id: int) -> list[
         .order_by(ConversationOrganisation.organisation_id)
     )
     return list(await session.scalars(statement))
-
-
-async def add_conversation(session: AsyncSession, conversation: Conversation) -> Conversation:
-    session.add(conversation)
-    await session.flush()
-    return conversation
-
-
-def add_participant(
-    session: AsyncSession,
-    conversation_id: int,
-    *,
-    role: ParticipantRole,
-    joined_at: datetime,
-    user_id: int | None = None,
-    group_id: int | None = None,
-) -> None:
-    session.add(
-        ConversationParticipant(
-            conversation_id=conversation_id,
-            user_id=user_id,
-            group_id=group_id,
-            role=role,
-            joined_at=joined_at,
-        )
-    )
-
-
-async def add_organisations(session: AsyncSession, conversation_id: int, wanted: set[int]) -> None:
-    present = set(await organisation_ids(session, conversation_id))
-    session.add_all(
-        ConversationOrganisation(conversation_id=conversation_id, organisation_id=organisation_id)
-        for organisation_id in sorted(wanted - present)
-    )
-    await session.flush()
-
-
-async def add_message(session: AsyncSession, message: Message) -> Message:
-    session.add(message)
-    await session.flush()
-    return message
-
-
-async def record_new_message(
-    session: AsyncSession,
-    *,
-    conversation_id: int,
-    message_id: int,
-    sent_at: datetime,
-    sender_id: int,
-) -> None:
-    """Move the conversation's newest-message pointer forward (never back) and wake a
-    `new` conversation on a reply, in one statement: concurrent sends cannot lose an update."""
-    newer = Conversation.last_message_at <= sent_at
-    sent_ms = int(sent_at.timestamp() * 1000)
-    reply = and_(
-        Conversation.status == ConversationStatus.NEW,
-        or_(Conversation.created_by_id.is_(None), Conversation.created_by_id != sender_id),
-    )
-    await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(
-            last_message_at=case((newer, sent_at), else_=Conversation.last_message_at),
-            last_message_id=case((newer, message_id), else_=Conversation.last_message_id),
-            updated_at=case(
-                (Conversation.updated_at < sent_at, sent_at), else_=Conversation.updated_at
-            ),
-            status=case((reply, ConversationStatus.ACTIVE.value), else_=Conversation.status),
-            last_sent_ms=case(
-                (Conversation.last_sent_ms >= sent_ms, Conversation.last_sent_ms), else_=sent_ms
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def set_read_marker(
-    session: AsyncSession, conversation_id: int, user_id: int, read_at: datetime
-) -> None:
-    await session.execute(
-        update(ConversationParticipant)
-        .where(
-            ConversationParticipant.conversation_id == conversation_id,
-            ConversationParticipant.user_id == user_id,
-            or_(
-                ConversationParticipant.last_read_at.is_(None),
-                ConversationParticipant.last_read_at < read_at,
-            ),
-        )
-        .values(last_read_at=read_at)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def recipient_ids(
-    session: AsyncSession, conversation_id: int, *, sender_id: int
-) -> list[int]:
-    """Every active user who takes part, in person or through a group, but the sender."""
-    direct = select(ConversationParticipant.user_id.label("user_id")).where(
-        ConversationParticipant.conversation_id == conversation_id,
-        ConversationParticipant.user_id.is_not(None),
-    )
-    through_groups = (
-        select(GroupMember.user_id.label("user_id"))
-        .join(ConversationParticipant, ConversationParticipant.group_id == GroupMember.group_id)
-        .where(ConversationParticipant.conversation_id == conversation_id)
-    )
-    everyone = direct.union(through_groups).subquery()
-    statement = (
-        select(User.id)
-        .where(
-            User.id.in_(select(everyone.c.user_id)), User.is_active.is_(True), User.id != sender_id
-        )
-        .order_by(User.id)
-    )
-    return list(await session.scalars(statement))
-
-
-async def add_receipts(
-    session: AsyncSession, *, message_id: int, conversation_id: int, user_ids: list[int]
-) -> None:
-    if user_ids:
-        await session.execute(
-            insert(MessageReceipt),
-            [
-                {"message_id": message_id, "user_id": user_id, "conversation_id": conversation_id}
-                for user_id in user_ids
-            ],
-        )
 
 
 async def inbox_page(
@@ -421,49 +284,12 @@ async def participant_keys(session: AsyncSession, conversation_id: int) -> set[t
     return keys
 
 
-async def add_user_participant(
-    session: AsyncSession, conversation: Conversation, user_id: int, role: ParticipantRole
-) -> None:
-    if await session.get(User, user_id) is not None:
-        add_participant(
-            session, conversation.id, role=role, joined_at=conversation.created_at, user_id=user_id
-        )
-        await session.flush()
-
-
-async def add_group_participant(
-    session: AsyncSession, conversation: Conversation, group_id: int
-) -> None:
-    if await session.get(Group, group_id) is not None:
-        add_participant(
-            session, conversation.id, role=ParticipantRole.MEMBER,
-            joined_at=conversation.created_at, group_id=group_id,
-        )  # fmt: skip
-        await session.flush()
-
-
 async def message_exists(session: AsyncSession, uuid: UUID) -> bool:
     return (await session.scalar(select(Message.id).where(Message.uuid == uuid))) is not None
 
 
 async def message_id_by_fhir_id(session: AsyncSession, fhir_id: str) -> int | None:
     return await session.scalar(select(Message.id).where(Message.fhir_id == fhir_id))
-
-
-async def reserve_send_ms(session: AsyncSession, conversation_id: int, now_ms: int) -> int | None:
-    """Hand out the conversation's next send time: now, or one millisecond after the last."""
-    result = await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(
-            last_sent_ms=case(
-                (Conversation.last_sent_ms >= now_ms, Conversation.last_sent_ms + 1), else_=now_ms
-            )
-        )
-        .returning(Conversation.last_sent_ms)
-        .execution_options(synchronize_session=False)
-    )
-    return result.scalar_one_or_none()
 
 
 async def message_by_uuid(session: AsyncSession, uuid: UUID) -> Message | None:

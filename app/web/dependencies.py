@@ -37,7 +37,7 @@ async def get_web_principal(request: Request, session: SessionDep) -> Principal:
 WebPrincipal = Annotated[Principal, Depends(get_web_principal)]
 
 
-def get_web_actor(principal: WebPrincipal) -> Actor:
+async def get_web_actor(principal: WebPrincipal) -> Actor:
     return access.actor_of(principal.user)
 
 

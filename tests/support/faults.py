@@ -8,7 +8,6 @@ server.
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response

@@ -26,7 +26,7 @@ PROJECTED = (Conversation, ConversationParticipant, ConversationOrganisation, Me
 
 
 def _query(model: type[Base]) -> str:
-    table = model.__table__
+    table = Base.metadata.tables[str(model.__tablename__)]
     columns = []
     for column in table.columns:
         if column.name in NOT_COMPARED:
