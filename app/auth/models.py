@@ -9,7 +9,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,41 +61,6 @@ class User(Base):
     token_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
-
-
-class ProfessionalRegistration(Base):
-    """A registration with a professional regulator (e.g. GMC, NMC) held by a user."""
-
-    __tablename__ = "professional_registrations"
-    __table_args__ = (UniqueConstraint("regulator", "number"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    regulator: Mapped[str] = mapped_column(String(32))
-    number: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
-
-
-class Role(Base):
-    """An RBAC role such as `Clinician` or `Administrator`."""
-
-    __tablename__ = "roles"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    description: Mapped[str | None] = mapped_column(String(500))
-
-
-class UserRole(Base):
-    __tablename__ = "user_roles"
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    role_id: Mapped[int] = mapped_column(
-        ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    granted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 
 class AuthSession(Base):
