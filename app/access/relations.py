@@ -243,3 +243,57 @@ def _patient_takes_part() -> ColumnElement[bool]:
         login.fhir_patient_id == Conversation.patient_id,
         login.system_permissions == SystemPermission.PATIENT,
     )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Rows that index, newest first, the conversations one relation can show a caller:
+    `recency` is the conversation's last_message_at, copied onto the row."""
+
+    conversation_id: QueryableAttribute[int]
+    recency: QueryableAttribute[datetime | None] | QueryableAttribute[datetime]
+    condition: ColumnElement[bool]
+
+
+# Each grant of reading a conversation needs one of these, and each has its source below:
+# the inbox reads candidates from the sources alone.
+SOURCED = frozenset({Relation.PARTICIPANT, Relation.TEAM, Relation.GRANT})
+if not all(SOURCED & set(grant.relations) for grant in RULES[Action.CONVERSATION_READ].grants):
+    raise RuntimeError("a grant of conversation.read has no source of candidates for inboxes")
+
+
+def conversation_sources(
+    actor: Actor, *, organisation_ids: list[int], group_ids: list[int]
+) -> list[Source]:
+    """Where the conversations the actor may read can be found, one index range each:
+    their own participation, each of their groups, each organisation they staff, the
+    patients they hold grants for. Candidates still pass the whole read rule."""
+    who = Who.of(actor)
+    sources = []
+    person = aliased(ConversationParticipant)
+    sources.append(
+        Source(person.conversation_id, person.last_message_at, person.user_id == who.user_id)
+    )
+    for group_id in group_ids:
+        team = aliased(ConversationParticipant)
+        sources.append(
+            Source(team.conversation_id, team.last_message_at, team.group_id == group_id)
+        )
+    if actor.is_staff:
+        for organisation_id in organisation_ids:
+            joined = aliased(ConversationOrganisation)
+            sources.append(
+                Source(
+                    joined.conversation_id,
+                    joined.last_message_at,
+                    joined.organisation_id == organisation_id,
+                )
+            )
+        granted, grant = aliased(Conversation), aliased(ExternalAccessGrant)
+        live = select(grant.patient_id).where(
+            grant.user_id == who.user_id,
+            grant.revoked_at.is_(None),
+            or_(grant.expires_at.is_(None), grant.expires_at > who.now),
+        )
+        sources.append(Source(granted.id, granted.last_message_at, granted.patient_id.in_(live)))
+    return sources

@@ -215,6 +215,15 @@ def visible_organisations(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+def conversation_sources(
+    actor: Actor, *, organisation_ids: list[int], group_ids: list[int]
+) -> list[relations.Source]:
+    """Where an inbox finds its candidates, newest first (see `relations.Source`)."""
+    return relations.conversation_sources(
+        actor, organisation_ids=organisation_ids, group_ids=group_ids
+    )
+
+
 def visible_conversations(actor: Actor) -> ColumnElement[bool]:
     """A WHERE condition on conversations: the ones this actor may read."""
     return relations.compile_rule(

@@ -89,6 +89,18 @@ class ConversationParticipant(Base):
         CheckConstraint("(user_id IS NULL) <> (group_id IS NULL)", name="user_or_group"),
         UniqueConstraint("conversation_id", "user_id"),
         UniqueConstraint("conversation_id", "group_id"),
+        Index(
+            "ix_conversation_participants_user_recency",
+            "user_id",
+            "last_message_at",
+            "conversation_id",
+        ),
+        Index(
+            "ix_conversation_participants_group_recency",
+            "group_id",
+            "last_message_at",
+            "conversation_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -104,12 +116,23 @@ class ConversationParticipant(Base):
     )
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     last_read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The conversation's own, copied by triggers (migration 0012): an inbox reads its
+    # candidates newest first from this row's index.
+    last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConversationOrganisation(Base):
     """An organisation whose staff may find and join the conversation."""
 
     __tablename__ = "conversation_organisations"
+    __table_args__ = (
+        Index(
+            "ix_conversation_organisations_recency",
+            "organisation_id",
+            "last_message_at",
+            "conversation_id",
+        ),
+    )
 
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
@@ -118,6 +141,8 @@ class ConversationOrganisation(Base):
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # The conversation's own, copied by triggers, as on participants.
+    last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Message(Base):

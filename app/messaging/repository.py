@@ -4,9 +4,23 @@ from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access.relations import Source
 from app.auth.models import User
 from app.db import utc_now
 from app.messaging.models import (
@@ -15,11 +29,13 @@ from app.messaging.models import (
     ConversationParticipant,
     ConversationStatus,
     Group,
+    GroupMember,
     Message,
     MessageReceipt,
     ProjectionFailure,
 )
 from app.messaging.records import InboxRow, ParticipantRow
+from app.organisations.models import StaffMembership
 
 
 async def lock_conversation(session: AsyncSession, conversation_id: int) -> None:
@@ -62,38 +78,76 @@ async def organisation_ids(session: AsyncSession, conversation_id: int) -> list[
     return list(await session.scalars(statement))
 
 
+async def memberships(session: AsyncSession, user_id: int) -> tuple[list[int], list[int]]:
+    """The organisations a user staffs and the groups they belong to, in one query."""
+    statement = union_all(
+        select(literal("organisation"), StaffMembership.organisation_id).where(
+            StaffMembership.user_id == user_id
+        ),
+        select(literal("group"), GroupMember.group_id).where(GroupMember.user_id == user_id),
+    )
+    organisations: list[int] = []
+    groups: list[int] = []
+    for kind, row_id in await session.execute(statement):
+        (organisations if kind == "organisation" else groups).append(row_id)
+    return sorted(organisations), sorted(groups)
+
+
 async def inbox_page(
     session: AsyncSession,
     *,
+    sources: list[Source],
     visible: ColumnElement[bool],
     status: ConversationStatus | None,
     patient_id: str | None,
     after: tuple[datetime, int] | None,
     limit: int,
 ) -> list[InboxRow]:
-    """Newest activity first, with each conversation's last message and its sender."""
+    """Newest activity first, with each conversation's last message and its sender.
+
+    Each source gives its newest `limit` readable conversations from an index of its own,
+    so the page costs about `limit` rows a source, however many conversations there are;
+    every conversation the caller may read is in one source, so the newest `limit` of
+    their union are the page."""
+    candidates = union(
+        *(_candidates(source, visible, status, patient_id, after, limit) for source in sources)
+    ).subquery()
     statement = (
         select(Conversation, Message, User.full_name)
+        .join(candidates, candidates.c.id == Conversation.id)
         .outerjoin(Message, Message.id == Conversation.last_message_id)
         .outerjoin(User, User.id == Message.sender_id)
-        .where(visible)
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         .limit(limit)
     )
-    if status is not None:
-        statement = statement.where(Conversation.status == status)
-    if patient_id is not None:
-        statement = statement.where(Conversation.patient_id == patient_id)
-    if after is not None:
-        moment, last_id = after
-        statement = statement.where(
-            or_(
-                Conversation.last_message_at < moment,
-                and_(Conversation.last_message_at == moment, Conversation.id < last_id),
-            )
-        )
     rows = await session.execute(statement)
     return [InboxRow(conversation, message, name) for conversation, message, name in rows]
+
+
+def _candidates(
+    source: Source,
+    visible: ColumnElement[bool],
+    status: ConversationStatus | None,
+    patient_id: str | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Select[int]:
+    branch = (
+        select(source.conversation_id.label("id"), source.recency.label("recency"))
+        .join(Conversation, Conversation.id == source.conversation_id)
+        .where(source.condition, visible)
+        .order_by(source.recency.desc(), source.conversation_id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        branch = branch.where(Conversation.status == status)
+    if patient_id is not None:
+        branch = branch.where(Conversation.patient_id == patient_id)
+    if after is not None:
+        branch = branch.where(tuple_(source.recency, source.conversation_id) < tuple_(*after))
+    # SQLite takes ORDER BY and LIMIT inside a UNION only from a subquery.
+    inner = branch.subquery()
+    return select(inner.c.id)
 
 
 async def unread_counts(
@@ -125,14 +179,8 @@ async def thread_page(
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(limit)
     )
-    if before is not None:
-        moment, last_id = before
-        statement = statement.where(
-            or_(
-                Message.created_at < moment,
-                and_(Message.created_at == moment, Message.id < last_id),
-            )
-        )
+    if before is not None:  # a row comparison: the thread's index can seek to it
+        statement = statement.where(tuple_(Message.created_at, Message.id) < tuple_(*before))
     return [(message, name) for message, name in await session.execute(statement)]
 
 

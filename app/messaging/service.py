@@ -243,9 +243,14 @@ async def list_inbox(
 ) -> Page[ConversationSummary]:
     """Newest activity first; a fixed number of queries, whatever the page or thread size."""
     after = decode_cursor(cursor, datetime, int) if cursor else None
+    actor = access.actor_of(user)
+    organisation_ids, group_ids = await repository.memberships(session, user.id)
     rows = await repository.inbox_page(
         session,
-        visible=access.visible_conversations(access.actor_of(user)),
+        sources=access.conversation_sources(
+            actor, organisation_ids=organisation_ids, group_ids=group_ids
+        ),
+        visible=access.visible_conversations(actor),
         status=status,
         patient_id=patient_id,
         after=after,
