@@ -1,11 +1,19 @@
-"""Sends, inbox pages and thread pages against `parley serve`, at 1k and at 100k messages.
+"""Sends beside raw FHIR creates, and inbox and thread pages at scale, against `parley serve`.
 
-    .venv/bin/python -m bench.messaging [--database-url postgresql://...] [--fhir-url http://.../fhir]
+    .venv/bin/python -m bench.messaging [--database-url postgresql+psycopg://.../parley_bench]
+        [--fhir-url http://.../fhir] [--workers 1 2] [--skip-reads | --skip-sends]
 
-The volume is seeded straight into the SQL projection (1,000 conversations,
-then 100,000 messages): reads are served by SQL alone, so that is what they
-cost. Sends go through the API and FHIR, beside raw FHIR conditional creates
-on the same server, so the ratio shows what Parley adds to a send.
+Sends go through the API and FHIR, alternating with raw FHIR conditional creates
+on the same server, at 1 and 8 clients, into one conversation and spread over
+50, with each number of `parley serve` workers; it prints throughput and p50
+side by side, the ratio, and per send the SQL statements and transactions
+(from /metrics) and the CPU of Parley and of PostgreSQL (from /proc).
+
+Reads are served by SQL alone, so their volume is seeded straight into it
+(`bench/seeding.py`: 10,000 patients, 100,000 conversations, 1,000,000
+messages, one thread of 50,000), then inbox and thread pages are timed with
+the statements each costs. A PostgreSQL database named here is dropped and
+made afresh each run, so its name must contain "bench".
 """
 
 import argparse
@@ -15,26 +23,17 @@ import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
 
 from app.db import create_engine, create_sessionmaker
 from app.fhir.factory import create_gateway
 from app.fhir.protocol import FhirGateway
 from app.fhir.resources import MessageRecord, Party, build_message, message_identifier
-from app.messaging.models import (
-    Conversation,
-    ConversationParticipant,
-    ConversationStatus,
-    Message,
-    MessageReceipt,
-    ParticipantRole,
-)
-from bench import cpu
+from bench import cpu, seeding
 from bench.client import PASSWORD, api, login, organisation, patient_with_login, staff
 from bench.measure import Figures, compare_alternating, run_timed, summarise, write_report
 from bench.server import Served, run_command, served
@@ -60,120 +59,24 @@ async def build_world(client: httpx.AsyncClient) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def seed_conversations(engine: AsyncEngine, world: dict[str, Any], count: int) -> list[int]:
-    start = datetime.now(UTC) - timedelta(days=30)
-    rows = [
-        {
-            "uuid": uuid.uuid4(),
-            "fhir_id": f"bench-conversation-{n}",
-            "patient_id": world["patient_id"],
-            "subject": f"Bench {n}",
-            "status": ConversationStatus.ACTIVE,
-            "created_by_id": world["doctor_id"],
-            "created_at": start,
-            "updated_at": start,
-            "last_message_at": start,
-        }
-        for n in range(count)
-    ]
-    async with engine.begin() as connection:
-        ids = list(await connection.scalars(insert(Conversation).returning(Conversation.id), rows))
-        participants = [
-            {"conversation_id": cid, "user_id": uid, "role": role, "joined_at": start}
-            for cid in ids
-            for uid, role in (
-                (world["doctor_id"], ParticipantRole.INITIATOR),
-                (world["portal_id"], ParticipantRole.PATIENT),
-            )
-        ]
-        await connection.execute(insert(ConversationParticipant), participants)
-    return ids
-
-
-async def seed_messages(
-    engine: AsyncEngine, world: dict[str, Any], conversation_ids: list[int], per_conversation: int
-) -> None:
-    """Patient messages, oldest first, each with an unread receipt for the doctor."""
-    base = datetime.now(UTC) - timedelta(days=29)
-    async with engine.begin() as connection:
-        offset = await connection.scalar(select(func.count()).select_from(Message)) or 0
-    batch: list[dict[str, Any]] = []
-    for index in range(per_conversation * len(conversation_ids)):
-        cid = conversation_ids[index % len(conversation_ids)]
-        batch.append(
-            {
-                "uuid": uuid.uuid4(),
-                "fhir_id": f"bench-message-{offset + index}",
-                "conversation_id": cid,
-                "sender_id": world["portal_id"],
-                "type": "text",
-                "body": f"Benchmark message {index}",
-                "created_at": base + timedelta(seconds=offset + index),
-            }
-        )
-        if len(batch) == CHUNK:
-            await insert_messages(engine, world, batch)
-            batch = []
-    if batch:
-        await insert_messages(engine, world, batch)
-    async with engine.begin() as connection:
-        latest = (
-            select(func.max(Message.id))
-            .where(Message.conversation_id == Conversation.id)
-            .scalar_subquery()
-        )
-        latest_at = (
-            select(func.max(Message.created_at))
-            .where(Message.conversation_id == Conversation.id)
-            .scalar_subquery()
-        )
-        await connection.execute(
-            update(Conversation).values(last_message_id=latest, last_message_at=latest_at)
-        )
-
-
-async def insert_messages(
-    engine: AsyncEngine, world: dict[str, Any], batch: list[dict[str, Any]]
-) -> None:
-    async with engine.begin() as connection:
-        ids = list(await connection.scalars(insert(Message).returning(Message.id), batch))
-        await connection.execute(
-            insert(MessageReceipt),
-            [
-                {
-                    "message_id": mid,
-                    "user_id": world["doctor_id"],
-                    "conversation_id": row["conversation_id"],
-                }
-                for mid, row in zip(ids, batch, strict=True)
-            ],
-        )
-
-
 async def measure_reads(
-    client: httpx.AsyncClient, world: dict[str, Any], label: str, thread_id: int
-) -> list[Figures]:
-    doctor = world["doctor"]
+    client: httpx.AsyncClient, pages: dict[str, tuple[str, str]], requests: int
+) -> tuple[list[Figures], list[str]]:
+    """Each page `requests` times at one client; with the SQL statements each one costs."""
+    figures, costs = [], []
+    for label, (url, token) in pages.items():
 
-    async def inbox(_: int) -> None:
-        await api(client, "GET", "/api/v1/conversations?limit=50", doctor)
+        async def read(_: int, url: str = url, token: str = token) -> None:
+            await api(client, "GET", url, token)
 
-    async def thread(_: int) -> None:
-        await api(client, "GET", f"/api/v1/conversations/{thread_id}/messages?limit=50", doctor)
-
-    await run_timed(inbox, operations=10, concurrency=1)
-    return [
-        summarise(
-            f"inbox page ({label})",
-            [await run_timed(inbox, operations=200, concurrency=1)],
-            concurrency=1,
-        ),
-        summarise(
-            f"thread page ({label})",
-            [await run_timed(thread, operations=200, concurrency=1)],
-            concurrency=1,
-        ),
-    ]
+        await run_timed(read, operations=10, concurrency=1)  # warm
+        before = await counters(client)
+        sample = await run_timed(read, operations=requests, concurrency=1)
+        after = await counters(client)
+        figures.append(summarise(label, [sample], concurrency=1))
+        per_page = (after["statements"] - before["statements"]) / requests
+        costs.append(f"{label}: {per_page:.1f} SQL statements a page")
+    return figures, costs
 
 
 @dataclass(frozen=True)
@@ -349,26 +252,48 @@ async def create_admin(env: dict[str, str]) -> None:
 
 
 async def reads_benchmark(
-    database_url: str | None, fhir_url: str, conversations: int, messages: int
-) -> list[Figures]:
+    database_url: str | None, fhir_url: str, scale: dict[str, int]
+) -> tuple[list[Figures], list[str]]:
+    """Inbox and thread pages over a large world seeded straight into SQL."""
     async with served(
         database_url, PARLEY_FHIR_URL=fhir_url, PARLEY_LOGIN_FAILURES_PER_ADDRESS="100000",
-        PARLEY_RECONCILE_SECONDS="0",
+        PARLEY_METRICS_ENABLED="true",
     ) as server:  # fmt: skip
         await create_admin(server.env)
         engine = create_engine(server.env["PARLEY_DATABASE_URL"])
-        figures: list[Figures] = []
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
-            world = await build_world(client)
-            print(f"seeding {conversations} conversations ...", flush=True)
-            ids = await seed_conversations(engine, world, conversations)
-            await seed_messages(engine, world, ids, per_conversation=1)
-            figures += await measure_reads(client, world, f"{conversations} messages", ids[0])
-            print(f"seeding up to {messages} messages ...", flush=True)
-            await seed_messages(engine, world, ids, per_conversation=messages // conversations - 1)
-            figures += await measure_reads(client, world, f"{messages} messages", ids[0])
+            root = await login(client, "bench_admin")
+            organisation_id = await organisation(client, root, "messaging", "patient_messaging")
+            partner_id = await organisation(client, root, "messaging")
+            author = await staff(client, root, organisation_id, "bench_author", "consultant")
+            await staff(client, root, organisation_id, "bench_staff", "consultant")
+            gp = await staff(client, root, partner_id, "bench_gp", "gp")
+            cast = seeding.Cast(organisation_id, partner_id, author["id"], gp["id"])
+            ids = await seeding.seed(engine, cast, **scale)
+            if server.env["PARLEY_DATABASE_URL"].startswith("postgresql"):
+                autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+                async with autocommit.connect() as connection:
+                    await connection.execute(text("ANALYZE"))
+            staff_token, gp_token = (
+                await login(client, "bench_staff"),
+                await login(client, "bench_gp"),
+            )
+            thread = f"/api/v1/conversations/{ids[0]}/messages?limit=50"
+            deep = await seeding.cursor_halfway(engine, ids[0])
+            label = f"{scale['conversations']} conversations, {scale['messages']} messages"
+            inbox = "/api/v1/conversations?limit=50"
+            pages = {
+                f"inbox page, staff who see all ({label})": (inbox, staff_token),
+                f"inbox page, GP in {scale['gp_conversations']} ({label})": (inbox, gp_token),
+                f"thread page, newest of {scale['big_thread']}": (thread, gp_token),
+                f"thread page, halfway back in {scale['big_thread']}": (
+                    f"{thread}&before={deep}",
+                    gp_token,
+                ),
+            }
+            figures, costs = await measure_reads(client, pages, requests=200)
         await engine.dispose()
-        return figures
+        return figures, costs
 
 
 def ratios(figures: list[Figures]) -> list[str]:
@@ -388,33 +313,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--fhir-url", default="embedded")
-    parser.add_argument("--conversations", type=int, default=1_000)
-    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--conversations", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--gp-conversations", type=int, default=50)
+    parser.add_argument("--big-thread", type=int, default=50_000, help="messages in one thread")
     parser.add_argument("--sends", type=int, default=400)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--skip-reads", action="store_true", help="sends only")
+    parser.add_argument("--skip-sends", action="store_true", help="reads only")
     arguments = parser.parse_args()
     figures: list[Figures] = []
     costs: list[SendCost] = []
-    for workers in arguments.workers:
+    for workers in [] if arguments.skip_sends else arguments.workers:
         found, measured = asyncio.run(
             sends_benchmark(arguments.database_url, arguments.fhir_url, arguments.sends, workers)
         )
         figures += found
         costs += measured
+    read_costs: list[str] = []
     if not arguments.skip_reads:
-        figures += asyncio.run(
-            reads_benchmark(
-                arguments.database_url,
-                arguments.fhir_url,
-                arguments.conversations,
-                arguments.messages,
-            )
+        scale = {
+            "patients": arguments.patients,
+            "conversations": arguments.conversations,
+            "messages": arguments.messages,
+            "gp_conversations": arguments.gp_conversations,
+            "big_thread": arguments.big_thread,
+        }
+        found, read_costs = asyncio.run(
+            reads_benchmark(arguments.database_url, arguments.fhir_url, scale)
         )
+        figures += found
     for figure in figures:
         print(figure.line())
     for cost in costs:
         print(cost.line())
+    for line in read_costs:
+        print(line)
     for ratio in ratios(figures):
         print(ratio)
     report = write_report(
