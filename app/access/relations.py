@@ -9,7 +9,9 @@ relation), and filtering lists (the read rule compiled into a WHERE). So what
 a list shows and what a single read allows cannot drift apart.
 """
 
-from dataclasses import dataclass
+import dataclasses
+import functools
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import (
@@ -253,6 +255,10 @@ class Source:
     conversation_id: QueryableAttribute[int]
     recency: QueryableAttribute[datetime | None] | QueryableAttribute[datetime]
     condition: ColumnElement[bool]
+    relation: Relation  # what being found here proves
+    # The rest of the read rule: the grants that need `relation`, less `relation` itself.
+    # (A conversation readable through another grant is found in that grant's source.)
+    rest: ColumnElement[bool] = field(default_factory=true)
 
 
 # Each grant of reading a conversation needs one of these, and each has its source below:
@@ -262,31 +268,105 @@ if not all(SOURCED & set(grant.relations) for grant in RULES[Action.CONVERSATION
     raise RuntimeError("a grant of conversation.read has no source of candidates for inboxes")
 
 
-def conversation_sources(
-    actor: Actor, *, organisation_ids: list[int], group_ids: list[int]
-) -> list[Source]:
-    """Where the conversations the actor may read can be found, one index range each:
-    their own participation, each of their groups, each organisation they staff, the
-    patients they hold grants for. Candidates still pass the whole read rule."""
-    who = Who.of(actor)
-    sources = []
-    person = aliased(ConversationParticipant)
-    sources.append(
-        Source(person.conversation_id, person.last_message_at, person.user_id == who.user_id)
+@dataclass(frozen=True)
+class ListingShape:
+    """What about a caller changes the SQL of their conversation list (the rest are
+    parameters): which grants they qualify for, and how many groups and organisations
+    they have, each a source of its own."""
+
+    is_staff: bool
+    has_patient: bool
+    grants: tuple[int, ...]
+    organisations: int
+    groups: int
+
+
+@dataclass(frozen=True)
+class Listing:
+    sources: tuple[Source, ...]
+
+
+def listing_shape(actor: Actor, *, organisations: int, groups: int) -> ListingShape:
+    grants = RULES[Action.CONVERSATION_READ].grants
+    return ListingShape(
+        is_staff=actor.is_staff,
+        has_patient=actor.patient_id is not None,
+        grants=tuple(n for n, grant in enumerate(grants) if qualifies(actor, grant)),
+        organisations=organisations if actor.is_staff else 0,
+        groups=groups,
     )
-    for group_id in group_ids:
-        team = aliased(ConversationParticipant)
-        sources.append(
-            Source(team.conversation_id, team.last_message_at, team.group_id == group_id)
+
+
+def listing_values(
+    actor: Actor, *, organisation_ids: list[int], group_ids: list[int]
+) -> dict[str, object]:
+    values = Who.values(actor)
+    values |= {f"listing_organisation_{n}": value for n, value in enumerate(organisation_ids)}
+    values |= {f"listing_group_{n}": value for n, value in enumerate(group_ids)}
+    return values
+
+
+@functools.cache
+def conversation_listing(shape: ListingShape) -> Listing:
+    """The sources of a caller's conversation list, each with the rest of the read rule it
+    must pass, built once per shape with their values as named parameters
+    (`listing_values`)."""
+    who = Who.placeholders_for(is_staff=shape.is_staff, has_patient=shape.has_patient)
+    relations = conversation_relations(who)
+    grants = [RULES[Action.CONVERSATION_READ].grants[n] for n in shape.grants]
+
+    def rest(relation: Relation) -> ColumnElement[bool]:
+        return or_(
+            false(),
+            *(
+                and_(true(), *(relations[other] for other in grant.relations if other != relation))
+                for grant in grants
+                if relation in grant.relations
+            ),
         )
-    if actor.is_staff:
-        for organisation_id in organisation_ids:
+
+    return Listing(
+        tuple(
+            dataclasses.replace(source, rest=rest(source.relation))
+            for source in _sources(shape, who)
+        )
+    )
+
+
+def _sources(shape: ListingShape, who: Who) -> list[Source]:
+    """Where the conversations the caller may read can be found, one index range each:
+    their own participation, each of their groups, each organisation they staff, the
+    patients they hold grants for. Candidates still pass the rest of the read rule."""
+    person = aliased(ConversationParticipant)
+    sources = [
+        Source(
+            person.conversation_id,
+            person.last_message_at,
+            person.user_id == who.user_id,
+            Relation.PARTICIPANT,
+        )
+    ]
+    for n in range(shape.groups):
+        team = aliased(ConversationParticipant)
+        group_id = bindparam(f"listing_group_{n}", type_=Integer)
+        sources.append(
+            Source(
+                team.conversation_id,
+                team.last_message_at,
+                team.group_id == group_id,
+                Relation.PARTICIPANT,
+            )
+        )
+    if shape.is_staff:
+        for n in range(shape.organisations):
             joined = aliased(ConversationOrganisation)
+            organisation_id = bindparam(f"listing_organisation_{n}", type_=Integer)
             sources.append(
                 Source(
                     joined.conversation_id,
                     joined.last_message_at,
                     joined.organisation_id == organisation_id,
+                    Relation.TEAM,
                 )
             )
         granted, grant = aliased(Conversation), aliased(ExternalAccessGrant)
@@ -295,5 +375,9 @@ def conversation_sources(
             grant.revoked_at.is_(None),
             or_(grant.expires_at.is_(None), grant.expires_at > who.now),
         )
-        sources.append(Source(granted.id, granted.last_message_at, granted.patient_id.in_(live)))
+        sources.append(
+            Source(
+                granted.id, granted.last_message_at, granted.patient_id.in_(live), Relation.GRANT
+            )
+        )
     return sources

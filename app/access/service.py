@@ -215,13 +215,16 @@ def visible_organisations(actor: Actor) -> ColumnElement[bool]:
     )
 
 
-def conversation_sources(
+def conversation_listing(
     actor: Actor, *, organisation_ids: list[int], group_ids: list[int]
-) -> list[relations.Source]:
-    """Where an inbox finds its candidates, newest first (see `relations.Source`)."""
-    return relations.conversation_sources(
-        actor, organisation_ids=organisation_ids, group_ids=group_ids
+) -> tuple[relations.ListingShape, dict[str, object]]:
+    """A caller's conversation list as a shape (`relations.conversation_listing` builds
+    its sources and read rule, once per shape) and the values of its parameters."""
+    shape = relations.listing_shape(
+        actor, organisations=len(organisation_ids), groups=len(group_ids)
     )
+    values = relations.listing_values(actor, organisation_ids=organisation_ids, group_ids=group_ids)
+    return shape, values
 
 
 def visible_conversations(actor: Actor) -> ColumnElement[bool]:

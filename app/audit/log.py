@@ -46,7 +46,7 @@ def record_refusal(session: AsyncSession, entry: AuditEntry) -> None:
     keep_whatever_happens(session, _row(session, entry))
 
 
-def record_seen(
+async def record_seen(
     session: AsyncSession,
     *,
     action: str,
@@ -54,13 +54,22 @@ def record_seen(
     seen: dict[str, list[int]],
 ) -> None:
     """A list that showed patient data: one row per patient, naming the conversations shown
-    (`seen` maps patient id to conversation ids, empty for a list of patients)."""
-    for patient_id, conversation_ids in sorted(seen.items()):
-        details = {"conversation_ids": conversation_ids} if conversation_ids else {}
-        record(
+    (`seen` maps patient id to conversation ids, empty for a list of patients). The rows go
+    in one INSERT, sent now: a page of fifty patients is fifty rows."""
+    rows = [
+        _values(
             session,
-            AuditEntry(action=action, actor_id=actor_id, patient_id=patient_id, details=details),
+            AuditEntry(
+                action=action,
+                actor_id=actor_id,
+                patient_id=patient_id,
+                details={"conversation_ids": conversation_ids} if conversation_ids else {},
+            ),
         )
+        for patient_id, conversation_ids in sorted(seen.items())
+    ]
+    if rows:
+        await session.execute(insert(AuditEvent), rows)
 
 
 def _row(session: AsyncSession, entry: AuditEntry) -> AuditEvent:

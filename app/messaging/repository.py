@@ -1,13 +1,14 @@
 """Every SQL query of messaging. Reads take a visibility condition from app.access."""
 
+import functools
 from collections import defaultdict
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     and_,
+    bindparam,
     delete,
     func,
     literal,
@@ -20,9 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.access.relations import Source
+from app.access.relations import ListingShape, Source, conversation_listing
 from app.auth.models import User
-from app.db import utc_now
+from app.db import UtcDateTime, utc_now
 from app.messaging.models import (
     Conversation,
     ConversationOrganisation,
@@ -50,22 +51,36 @@ async def participants_of(
     session: AsyncSession, conversation_ids: list[int]
 ) -> dict[int, list[ParticipantRow]]:
     statement = (
-        select(ConversationParticipant, User.full_name, User.fhir_patient_id, Group.name)
+        select(
+            ConversationParticipant.conversation_id,
+            ConversationParticipant.user_id,
+            ConversationParticipant.group_id,
+            ConversationParticipant.role,
+            User.full_name,
+            User.fhir_patient_id,
+            Group.name,
+        )
         .outerjoin(User, User.id == ConversationParticipant.user_id)
         .outerjoin(Group, Group.id == ConversationParticipant.group_id)
         .where(ConversationParticipant.conversation_id.in_(conversation_ids))
         .order_by(ConversationParticipant.conversation_id, ConversationParticipant.id)
     )
     found: dict[int, list[ParticipantRow]] = defaultdict(list)
-    for participant, user_name, patient_id, group_name in await session.execute(statement):
-        if participant.user_id is not None:
-            row = ParticipantRow(
-                "user", participant.user_id, user_name or "", participant.role, patient_id
-            )
+    for (
+        conversation_id,
+        user_id,
+        group_id,
+        role,
+        user_name,
+        patient_id,
+        group_name,
+    ) in await session.execute(statement):
+        if user_id is not None:
+            row = ParticipantRow("user", user_id, user_name or "", role, patient_id)
         else:
-            assert participant.group_id is not None, "a participant is a user or a group"
-            row = ParticipantRow("group", participant.group_id, group_name or "", participant.role)
-        found[participant.conversation_id].append(row)
+            assert group_id is not None, "a participant is a user or a group"
+            row = ParticipantRow("group", group_id, group_name or "", role)
+        found[conversation_id].append(row)
     return found
 
 
@@ -96,55 +111,64 @@ async def memberships(session: AsyncSession, user_id: int) -> tuple[list[int], l
 async def inbox_page(
     session: AsyncSession,
     *,
-    sources: list[Source],
-    visible: ColumnElement[bool],
+    shape: ListingShape,
+    values: dict[str, object],
     status: ConversationStatus | None,
     patient_id: str | None,
     after: tuple[datetime, int] | None,
     limit: int,
 ) -> list[InboxRow]:
-    """Newest activity first, with each conversation's last message and its sender.
+    """Newest activity first, with each conversation's last message and its sender."""
+    statement = _inbox_statement(
+        shape, status is not None, patient_id is not None, after is not None
+    )
+    parameters = values | {
+        "inbox_limit": limit,
+        "inbox_status": status,
+        "inbox_patient": patient_id,
+    }
+    if after is not None:
+        parameters |= {"inbox_after_at": after[0], "inbox_after_id": after[1]}
+    rows = await session.execute(statement, parameters)
+    return [InboxRow(conversation, message, name) for conversation, message, name in rows]
 
-    Each source gives its newest `limit` readable conversations from an index of its own,
-    so the page costs about `limit` rows a source, however many conversations there are;
+
+@functools.cache
+def _inbox_statement(
+    shape: ListingShape, by_status: bool, by_patient: bool, paged: bool
+) -> Select[Conversation, Message, str]:
+    """Each source gives its newest `limit` readable conversations from an index of its own,
+    so a page costs about `limit` rows a source, however many conversations there are;
     every conversation the caller may read is in one source, so the newest `limit` of
-    their union are the page."""
-    candidates = union(
-        *(_candidates(source, visible, status, patient_id, after, limit) for source in sources)
-    ).subquery()
-    statement = (
+    their union are the page. Built once per shape of caller and of request."""
+    listing = conversation_listing(shape)
+    branches = [_candidates(source, by_status, by_patient, paged) for source in listing.sources]
+    candidates = union(*branches).subquery()
+    return (
         select(Conversation, Message, User.full_name)
         .join(candidates, candidates.c.id == Conversation.id)
         .outerjoin(Message, Message.id == Conversation.last_message_id)
         .outerjoin(User, User.id == Message.sender_id)
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-        .limit(limit)
+        .limit(bindparam("inbox_limit"))
     )
-    rows = await session.execute(statement)
-    return [InboxRow(conversation, message, name) for conversation, message, name in rows]
 
 
-def _candidates(
-    source: Source,
-    visible: ColumnElement[bool],
-    status: ConversationStatus | None,
-    patient_id: str | None,
-    after: tuple[datetime, int] | None,
-    limit: int,
-) -> Select[int]:
+def _candidates(source: Source, by_status: bool, by_patient: bool, paged: bool) -> Select[int]:
     branch = (
-        select(source.conversation_id.label("id"), source.recency.label("recency"))
+        select(source.conversation_id.label("id"))
         .join(Conversation, Conversation.id == source.conversation_id)
-        .where(source.condition, visible)
+        .where(source.condition, source.rest)
         .order_by(source.recency.desc(), source.conversation_id.desc())
-        .limit(limit)
+        .limit(bindparam("inbox_limit"))
     )
-    if status is not None:
-        branch = branch.where(Conversation.status == status)
-    if patient_id is not None:
-        branch = branch.where(Conversation.patient_id == patient_id)
-    if after is not None:
-        branch = branch.where(tuple_(source.recency, source.conversation_id) < tuple_(*after))
+    if by_status:
+        branch = branch.where(Conversation.status == bindparam("inbox_status"))
+    if by_patient:
+        branch = branch.where(Conversation.patient_id == bindparam("inbox_patient"))
+    if paged:
+        after = tuple_(bindparam("inbox_after_at", type_=UtcDateTime), bindparam("inbox_after_id"))
+        branch = branch.where(tuple_(source.recency, source.conversation_id) < after)
     # SQLite takes ORDER BY and LIMIT inside a UNION only from a subquery.
     inner = branch.subquery()
     return select(inner.c.id)

@@ -245,12 +245,13 @@ async def list_inbox(
     after = decode_cursor(cursor, datetime, int) if cursor else None
     actor = access.actor_of(user)
     organisation_ids, group_ids = await repository.memberships(session, user.id)
+    shape, values = access.conversation_listing(
+        actor, organisation_ids=organisation_ids, group_ids=group_ids
+    )
     rows = await repository.inbox_page(
         session,
-        sources=access.conversation_sources(
-            actor, organisation_ids=organisation_ids, group_ids=group_ids
-        ),
-        visible=access.visible_conversations(actor),
+        shape=shape,
+        values=values,
         status=status,
         patient_id=patient_id,
         after=after,
@@ -261,7 +262,7 @@ async def list_inbox(
     shown: dict[str, list[int]] = {}
     for row in page:
         shown.setdefault(row.conversation.patient_id, []).append(row.conversation.id)
-    audit.record_seen(session, action="conversations.list", actor_id=user.id, seen=shown)
+    await audit.record_seen(session, action="conversations.list", actor_id=user.id, seen=shown)
     last = page[-1].conversation if len(rows) > limit else None
     next_cursor = encode_cursor(last.last_message_at.isoformat(), last.id) if last else None
     return Page(items=summaries, next_cursor=next_cursor)

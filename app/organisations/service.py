@@ -105,7 +105,7 @@ async def overview(session: AsyncSession, actor: Actor, organisation_id: int) ->
         )
         for patient, primary in await repository.patients_of(session, organisation_id)
     ]
-    audit.record_seen(
+    await audit.record_seen(
         session,
         action="patients.list",
         actor_id=actor.user_id,

@@ -75,7 +75,7 @@ async def list_patients(
     )
     page = rows[:limit]
     organisations = await repository.organisation_ids(session, [row.patient_id for row in page])
-    audit.record_seen(
+    await audit.record_seen(
         session,
         action="patients.list",
         actor_id=actor.user_id,
