@@ -28,6 +28,7 @@ from app.pagination import encode_cursor
 from app.patients.models import PatientMetadata
 
 CHUNK = 5_000
+UNREAD_AT_THE_END = CHUNK
 
 
 @dataclass(frozen=True)
@@ -129,15 +130,15 @@ async def seed(
         )  # fmt: skip
         if len(batch) == CHUNK or index == messages - 1:
             message_ids = await _insert(engine, Message, batch)
+            # The GP has read all but what came in the last few thousand messages.
+            read_at = start if index < messages - UNREAD_AT_THE_END else None
             receipts = [
-                {
-                    "message_id": mid,
-                    "user_id": cast.gp_id,
-                    "conversation_id": row["conversation_id"],
-                }
+                {"message_id": mid, "user_id": cast.gp_id,
+                 "conversation_id": row["conversation_id"],
+                 "delivered_at": read_at, "read_at": read_at}
                 for mid, row in zip(message_ids, batch, strict=True)
                 if row["conversation_id"] in gp_set
-            ]
+            ]  # fmt: skip
             if receipts:
                 await _insert(engine, MessageReceipt, receipts)
             batch = []

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditEvent
 from app.db import CLIENT_ADDRESS, keep_whatever_happens, utc_now
 
+_INSERT = insert(AuditEvent)  # built once: its values are bound at execution
 ALLOWED = "allowed"
 DENIED = "denied"
 
@@ -38,7 +39,8 @@ def record(session: AsyncSession, entry: AuditEntry) -> None:
 async def record_at_once(session: AsyncSession, entry: AuditEntry) -> None:
     """`record` as one INSERT sent now, for hot paths that count their round trips: the
     unit of work would send the same row at commit, at several times the cost."""
-    await session.execute(insert(AuditEvent).values(**_values(session, entry)))
+    connection = await session.connection()
+    await connection.execute(_INSERT, _values(session, entry))
 
 
 def record_refusal(session: AsyncSession, entry: AuditEntry) -> None:
@@ -69,7 +71,8 @@ async def record_seen(
         for patient_id, conversation_ids in sorted(seen.items())
     ]
     if rows:
-        await session.execute(insert(AuditEvent), rows)
+        connection = await session.connection()
+        await connection.execute(_INSERT, rows)
 
 
 def _row(session: AsyncSession, entry: AuditEntry) -> AuditEvent:

@@ -8,7 +8,7 @@ local bus.
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Row, delete, event, func, insert, null, select
+from sqlalchemy import Row, delete, event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -36,17 +36,18 @@ def _wake_local(_session: Session) -> None:
         listener()
 
 
+# Built once; the NOTIFY rides in the INSERT's RETURNING on PostgreSQL (a NOTIFY is
+# delivered at commit, and not at all on rollback).
+_PUBLISH = insert(Event).returning(Event.id)
+_PUBLISH_AND_NOTIFY = insert(Event).returning(Event.id, func.pg_notify(CHANNEL, ""))
+
+
 async def publish(session: AsyncSession, kind: str, conversation_id: int, **payload: Any) -> None:
-    """One statement: the row, and on PostgreSQL the NOTIFY in the same round trip (a
-    NOTIFY is delivered at commit, and not at all on rollback)."""
-    statement = insert(Event).values(
-        type=kind, conversation_id=conversation_id, payload=payload, created_at=utc_now()
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        statement = statement.returning(Event.id, func.pg_notify(CHANNEL, ""))
-    else:
-        statement = statement.returning(Event.id, null())
-    event_id = (await session.execute(statement)).scalar_one()
+    """One statement, on the session's connection: the outbox row (and the NOTIFY)."""
+    connection = await session.connection()
+    statement = _PUBLISH_AND_NOTIFY if connection.dialect.name == "postgresql" else _PUBLISH
+    row = {"type": kind, "conversation_id": conversation_id, "payload": payload}
+    event_id = (await connection.execute(statement, row | {"created_at": utc_now()})).scalar_one()
     # Now and then, not on every event: a publish stays one INSERT almost always.
     if event_id % PRUNE_EVERY == 0:
         await prune(session, newest=event_id)

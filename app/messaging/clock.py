@@ -8,7 +8,7 @@ millisecond behind. It makes a thread's order one and the same in SQL and in FHI
 
 from datetime import UTC, datetime
 
-from sqlalchemy import case, update
+from sqlalchemy import bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.messaging.models import Conversation
@@ -20,18 +20,25 @@ def now_to_the_millisecond() -> datetime:
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+# Built once: its values are bound at execution.
+_RESERVE = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("conversation"))
+    .values(
+        last_sent_ms=case(
+            (Conversation.last_sent_ms >= bindparam("now_ms"), Conversation.last_sent_ms + 1),
+            else_=bindparam("now_ms"),
+        )
+    )
+    .returning(Conversation.last_sent_ms)
+)
+
+
 async def reserve_send_time(session: AsyncSession, conversation_id: int) -> datetime:
     """Now, or one millisecond after the last time handed out, whichever is later."""
     now_ms = int(now_to_the_millisecond().timestamp() * 1000)
-    reserved = await session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(
-            last_sent_ms=case(
-                (Conversation.last_sent_ms >= now_ms, Conversation.last_sent_ms + 1), else_=now_ms
-            )
-        )
-        .returning(Conversation.last_sent_ms)
-        .execution_options(synchronize_session=False)
+    connection = await session.connection()
+    reserved = await connection.scalar(
+        _RESERVE, {"conversation": conversation_id, "now_ms": now_ms}
     )
     return datetime.fromtimestamp((reserved or now_ms) / 1000, UTC)
