@@ -72,6 +72,13 @@ class EventBus:
     @contextlib.asynccontextmanager
     async def subscription(self) -> AsyncIterator[asyncio.Queue[LiveEvent | None]]:
         queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(QUEUE_SIZE)
+        if not self._subscribers and self._last_id is not None:
+            # Nobody listened, so nothing was read: learn where the outbox is now, before
+            # listening, so this stream starts from now as every stream does.
+            async with self._sessionmaker() as session:
+                latest = await service.latest_id(session)
+            self._last_id = self._floor = max(self._last_id, latest)
+            self._delivered.clear()
         self._subscribers.add(queue)
         try:
             yield queue
@@ -100,12 +107,9 @@ class EventBus:
 
     async def _deliver_new(self) -> None:
         assert self._last_id is not None, "set before the first delivery"
+        if not self._subscribers:  # nobody to tell; the next subscription catches up
+            return
         async with self._sessionmaker() as session:
-            if not self._subscribers:
-                # Nobody to tell: keep up with where the outbox is, as on starting.
-                self._last_id = self._floor = max(self._last_id, await service.latest_id(session))
-                self._delivered.clear()
-                return
             since = max(self._floor, self._last_id - LOOK_BACK)
             rows = await service.events_after(session, since)
         for row in rows:
