@@ -48,7 +48,13 @@ async def publish(session: AsyncSession, kind: str, conversation_id: int, **payl
     statement = _PUBLISH_AND_NOTIFY if connection.dialect.name == "postgresql" else _PUBLISH
     row = {"type": kind, "conversation_id": conversation_id, "payload": payload}
     event_id = (await connection.execute(statement, row | {"created_at": utc_now()})).scalar_one()
-    # Now and then, not on every event: a publish stays one INSERT almost always.
+    await after_publishing(session, event_id)
+
+
+async def after_publishing(session: AsyncSession, event_id: int) -> None:
+    """What follows writing an event, however it was written: pruning now and then (not
+    on every event: a publish stays one INSERT almost always), and waking this process's
+    streams at commit."""
     if event_id % PRUNE_EVERY == 0:
         await prune(session, newest=event_id)
     if not event.contains(session.sync_session, "after_commit", _wake_local):

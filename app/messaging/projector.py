@@ -10,17 +10,10 @@ service, and the unit of work would cost several times more for the same rows.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    BindParameter,
-    Integer,
-    Select,
-    and_,
-    bindparam,
-    case,
     insert,
-    or_,
     select,
     update,
 )
@@ -29,18 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth.models import User
-from app.db import UtcDateTime
+from app.db import CLIENT_ADDRESS, utc_now
 from app.events import service as events
 from app.fhir.resources import ConversationHeader, MessageRecord, Party
+from app.messaging import projection_pg, statements
 from app.messaging.models import (
     Conversation,
     ConversationOrganisation,
     ConversationParticipant,
     ConversationStatus,
     Group,
-    GroupMember,
-    Message,
-    MessageReceipt,
     MessageType,
     ParticipantRole,
 )
@@ -221,76 +212,6 @@ def message_type(record: MessageRecord) -> MessageType:
     return MessageType.IMAGE if is_image else MessageType.VOICE
 
 
-# The statements of a send, built once: their values are bound at execution. Building
-# and cache-keying a statement costs more than running it, and a send runs six.
-_INSERT_MESSAGE = insert(Message).returning(Message.id)
-
-
-def _sent() -> BindParameter[datetime]:
-    return bindparam("sent", type_=UtcDateTime)
-
-
-_NEWER = Conversation.last_message_at <= _sent()
-_REPLY = and_(
-    Conversation.status == ConversationStatus.NEW,
-    or_(Conversation.created_by_id.is_(None), Conversation.created_by_id != bindparam("sender")),
-)
-# Move the conversation's newest-message pointer forward (never back) and wake a `new`
-# conversation on a reply, in one statement: concurrent sends cannot lose an update.
-_MOVE_POINTERS = (
-    update(Conversation)
-    .where(Conversation.id == bindparam("conversation"))
-    .values(
-        last_message_at=case((_NEWER, _sent()), else_=Conversation.last_message_at),
-        last_message_id=case((_NEWER, bindparam("message")), else_=Conversation.last_message_id),
-        updated_at=case(
-            (Conversation.updated_at < _sent(), _sent()), else_=Conversation.updated_at
-        ),
-        status=case((_REPLY, ConversationStatus.ACTIVE.value), else_=Conversation.status),
-        last_sent_ms=case(
-            (Conversation.last_sent_ms >= bindparam("sent_ms"), Conversation.last_sent_ms),
-            else_=bindparam("sent_ms"),
-        ),
-    )
-)
-_MARK_READ = (
-    update(ConversationParticipant)
-    .where(
-        ConversationParticipant.conversation_id == bindparam("conversation"),
-        ConversationParticipant.user_id == bindparam("reader"),
-        or_(
-            ConversationParticipant.last_read_at.is_(None),
-            ConversationParticipant.last_read_at < bindparam("read_at", type_=UtcDateTime),
-        ),
-    )
-    .values(last_read_at=bindparam("read_at", type_=UtcDateTime))
-)
-
-
-def _recipients() -> Select[int, int, int]:
-    """Every active user who takes part, in person or through a group, but the sender."""
-    conversation = bindparam("conversation", type_=Integer)
-    direct = select(ConversationParticipant.user_id).where(
-        ConversationParticipant.conversation_id == conversation,
-        ConversationParticipant.user_id.is_not(None),
-    )
-    through_groups = (
-        select(GroupMember.user_id)
-        .join(ConversationParticipant, ConversationParticipant.group_id == GroupMember.group_id)
-        .where(ConversationParticipant.conversation_id == conversation)
-    )
-    return select(bindparam("message", type_=BigInteger), User.id, conversation).where(
-        User.id.in_(direct.union(through_groups)),
-        User.is_active.is_(True),
-        User.id != bindparam("sender"),
-    )
-
-
-_ADD_RECEIPTS = insert(MessageReceipt).from_select(
-    ["message_id", "user_id", "conversation_id"], _recipients()
-)
-
-
 async def project_message(
     session: AsyncSession,
     *,
@@ -308,41 +229,38 @@ async def project_message(
     connection = await session.connection()
     attachment = record.attachment
     kind = message_type(record)
-    message_id: int = (
-        await connection.execute(
-            _INSERT_MESSAGE,
-            {
-                "uuid": record.uuid,
-                "fhir_id": record.fhir_id,
-                "conversation_id": conversation_id,
-                "sender_id": sender_id,
-                "type": kind,
-                "body": record.text,
-                "amends_id": amends_id,
-                "attachment_binary_id": attachment.binary_id if attachment else None,
-                "attachment_content_type": attachment.content_type if attachment else None,
-                "attachment_size": attachment.size if attachment else None,
-                "attachment_sha1": attachment.sha1_base64 if attachment else None,
-                "attachment_title": attachment.title if attachment else None,
-                "attachment_duration_ms": attachment.duration_ms if attachment else None,
-                "created_at": record.sent,
-            },
-        )
-    ).scalar_one()
-    await connection.execute(
-        _MOVE_POINTERS,
-        {
-            "conversation": conversation_id,
-            "message": message_id,
-            "sent": record.sent,
-            "sent_ms": int(record.sent.timestamp() * 1000),
-            "sender": sender_id,
-        },
-    )
-    await mark_read_up_to(session, conversation_id, sender_id, record.sent)
-    await connection.execute(
-        _ADD_RECEIPTS, {"conversation": conversation_id, "message": message_id, "sender": sender_id}
-    )
+    row = {
+        "uuid": record.uuid,
+        "fhir_id": record.fhir_id,
+        "conversation_id": conversation_id,
+        "sender_id": sender_id,
+        "type": kind,
+        "body": record.text,
+        "amends_id": amends_id,
+        "attachment_binary_id": attachment.binary_id if attachment else None,
+        "attachment_content_type": attachment.content_type if attachment else None,
+        "attachment_size": attachment.size if attachment else None,
+        "attachment_sha1": attachment.sha1_base64 if attachment else None,
+        "attachment_title": attachment.title if attachment else None,
+        "attachment_duration_ms": attachment.duration_ms if attachment else None,
+        "created_at": record.sent,
+    }
+    values: dict[str, Any] = {f"m_{name}": value for name, value in row.items()} | {
+        "conversation": conversation_id,
+        "sent": record.sent,
+        "sent_ms": int(record.sent.timestamp() * 1000),
+        "sender": sender_id,
+        "reader": sender_id,
+        "read_at": record.sent,
+    }
+    if connection.dialect.name == "postgresql":
+        message_id = await _project_in_one(session, values, patient_id, audit_action)
+        return ProjectedMessage(message_id, kind)
+    message_id = (await connection.execute(statements.INSERT_MESSAGE, values)).scalar_one()
+    values["message"] = message_id
+    await connection.execute(statements.MOVE_POINTERS, values)
+    await connection.execute(statements.MARK_READ, values)
+    await connection.execute(statements.ADD_RECEIPTS, values)
     await events.publish(
         session, "message.created", conversation_id, message_id=message_id, sender_id=sender_id
     )
@@ -360,11 +278,30 @@ async def project_message(
     return ProjectedMessage(message_id, kind)
 
 
+async def _project_in_one(
+    session: AsyncSession, values: dict[str, Any], patient_id: str, audit_action: str | None
+) -> int:
+    """PostgreSQL: the same rows in one statement (`projection_pg`)."""
+    connection = await session.connection()
+    statement = projection_pg.send_statement(audited=audit_action is not None)
+    audited = {
+        "now": utc_now(),
+        "patient": patient_id,
+        "audit_action": audit_action,
+        "audit_outcome": audit.ALLOWED,
+        "client_address": session.info.get(CLIENT_ADDRESS),
+    }
+    message_id, event_id, _ = (await connection.execute(statement, values | audited)).one()
+    await events.after_publishing(session, event_id)
+    return int(message_id)
+
+
 async def mark_read_up_to(
     session: AsyncSession, conversation_id: int, user_id: int, read_at: datetime
 ) -> None:
     """Move a participant's read marker forward, never back."""
     connection = await session.connection()
     await connection.execute(
-        _MARK_READ, {"conversation": conversation_id, "reader": user_id, "read_at": read_at}
+        statements.MARK_READ,
+        {"conversation": conversation_id, "reader": user_id, "read_at": read_at},
     )
