@@ -293,7 +293,7 @@ async def _thread_page(
     await repository.mark_delivered(
         session, view.user.id, [message.id for message, _ in page], utc_now()
     )
-    audit.record(
+    await audit.record_at_once(
         session,
         AuditEntry(
             action="messages.read_thread",
@@ -310,8 +310,7 @@ async def _thread_page(
 
 async def _reads(session: AsyncSession, rows: list[tuple[Message, str]]) -> list[MessageRead]:
     ids = [message.id for message, _ in rows]
-    amendments = await repository.latest_amendments(session, ids)
-    receipts = await repository.receipts_of(session, ids)
+    states = await repository.message_states(session, ids)
     return [
         MessageRead(
             id=message.id,
@@ -322,10 +321,10 @@ async def _reads(session: AsyncSession, rows: list[tuple[Message, str]]) -> list
             text=message.body,
             attachment=_attachment_read(message),
             amends_id=message.amends_id,
-            amended_by_id=amendments.get(message.id),
+            amended_by_id=states[message.id].amended_by,
             sent_at=message.created_at,
-            delivered_to=receipts[message.id][0],
-            read_by=receipts[message.id][1],
+            delivered_to=states[message.id].delivered_to,
+            read_by=states[message.id].read_by,
         )
         for message, sender_name in rows
     ]

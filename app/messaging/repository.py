@@ -1,7 +1,9 @@
 """Every SQL query of messaging. Reads take a visibility condition from app.access."""
 
+import dataclasses
 import functools
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -20,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.access.relations import ListingShape, Source, conversation_listing
 from app.auth.models import User
@@ -234,41 +237,44 @@ async def latest_version(session: AsyncSession, message_id: int) -> int:
     return current
 
 
-async def latest_amendments(session: AsyncSession, message_ids: list[int]) -> dict[int, int]:
-    """For each message, the newest message that amends it (in a chain: the one after it)."""
-    statement = (
-        select(Message.amends_id, func.max(Message.id))
-        .where(Message.amends_id.in_(message_ids))
-        .group_by(Message.amends_id)
+@dataclass(frozen=True)
+class MessageState:
+    """What has happened to a message since it was sent."""
+
+    amended_by: int | None  # the newest message that amends it
+    delivered_to: list[int]
+    read_by: list[int]
+
+
+async def message_states(session: AsyncSession, message_ids: list[int]) -> dict[int, MessageState]:
+    """For each message: its newest amendment, who it was delivered to, who read it; in
+    one query (a row per receipt)."""
+    amendment = aliased(Message)
+    newest_amendment = (
+        select(func.max(amendment.id)).where(amendment.amends_id == Message.id).scalar_subquery()
     )
-    rows = await session.execute(statement)
-    return {amended: amendment for amended, amendment in rows if amended is not None}
-
-
-async def receipts_of(
-    session: AsyncSession, message_ids: list[int]
-) -> dict[int, tuple[list[int], list[int]]]:
-    """For each message: who it was delivered to, and who read it."""
     statement = (
         select(
-            MessageReceipt.message_id,
+            Message.id,
+            newest_amendment,
             MessageReceipt.user_id,
             MessageReceipt.delivered_at,
             MessageReceipt.read_at,
         )
-        .where(MessageReceipt.message_id.in_(message_ids))
-        .order_by(MessageReceipt.user_id)
+        .outerjoin(MessageReceipt, MessageReceipt.message_id == Message.id)
+        .where(Message.id.in_(message_ids))
+        .order_by(Message.id, MessageReceipt.user_id)
     )
-    found: dict[int, tuple[list[int], list[int]]] = {
-        message_id: ([], []) for message_id in message_ids
-    }
-    for message_id, user_id, delivered_at, read_at in await session.execute(statement):
-        delivered, read = found[message_id]
+    states = {message_id: MessageState(None, [], []) for message_id in message_ids}
+    for message_id, amended_by, user_id, delivered_at, read_at in await session.execute(statement):
+        state = states[message_id] = dataclasses.replace(states[message_id], amended_by=amended_by)
+        if user_id is None:
+            continue
         if delivered_at is not None or read_at is not None:
-            delivered.append(user_id)
+            state.delivered_to.append(user_id)
         if read_at is not None:
-            read.append(user_id)
-    return found
+            state.read_by.append(user_id)
+    return states
 
 
 async def mark_delivered(
