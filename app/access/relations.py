@@ -255,8 +255,8 @@ class Source:
     conversation_id: QueryableAttribute[int]
     recency: QueryableAttribute[datetime | None] | QueryableAttribute[datetime]
     condition: ColumnElement[bool]
-    relation: Relation  # what being found here proves
-    # The rest of the read rule: the grants that need `relation`, less `relation` itself.
+    relation: Relation  # what being found here shows
+    # The part of the read rule a candidate must pass: the grants that need `relation`.
     # (A conversation readable through another grant is found in that grant's source.)
     rest: ColumnElement[bool] = field(default_factory=true)
 
@@ -316,10 +316,12 @@ def conversation_listing(shape: ListingShape) -> Listing:
     grants = [RULES[Action.CONVERSATION_READ].grants[n] for n in shape.grants]
 
     def rest(relation: Relation) -> ColumnElement[bool]:
+        # The source's own relation is checked again here: the ids a source is built from
+        # (organisations, groups) were read in another statement, and may have changed.
         return or_(
             false(),
             *(
-                and_(true(), *(relations[other] for other in grant.relations if other != relation))
+                and_(true(), *(relations[each] for each in grant.relations))
                 for grant in grants
                 if relation in grant.relations
             ),

@@ -48,6 +48,7 @@ class EventBus:
         self._last_id: int | None = None  # learnt on the first read: streams start from now
         self._floor = 0  # events up to this one happened before this process listened
         self._tasks: list[asyncio.Task[None]] = []
+        self._joining = asyncio.Lock()  # first subscribers catch up one at a time
 
     @property
     def subscriber_count(self) -> int:
@@ -72,18 +73,26 @@ class EventBus:
     @contextlib.asynccontextmanager
     async def subscription(self) -> AsyncIterator[asyncio.Queue[LiveEvent | None]]:
         queue: asyncio.Queue[LiveEvent | None] = asyncio.Queue(QUEUE_SIZE)
-        if not self._subscribers and self._last_id is not None:
-            # Nobody listened, so nothing was read: learn where the outbox is now, before
-            # listening, so this stream starts from now as every stream does.
-            async with self._sessionmaker() as session:
-                latest = await service.latest_id(session)
-            self._last_id = self._floor = max(self._last_id, latest)
-            self._delivered.clear()
-        self._subscribers.add(queue)
+        async with self._joining:
+            if not self._subscribers and self._last_id is not None:
+                await self._catch_up()
+            self._subscribers.add(queue)
         try:
             yield queue
         finally:
             self._subscribers.discard(queue)
+
+    async def _catch_up(self) -> None:
+        """Nobody listened, so nothing was read: learn what the outbox holds now, before
+        listening, so a stream starts from now as every stream does. The ids committed
+        near its end count as delivered; one committed late (a lower id than the newest)
+        is still found by the look-back."""
+        assert self._last_id is not None, "learnt before the first subscription"
+        async with self._sessionmaker() as session:
+            recent = await service.recent_ids(session, LOOK_BACK)
+        if recent:
+            self._last_id = max(self._last_id, max(recent))
+        self._delivered = set(recent)
 
     async def _dispatch(self) -> None:
         while self._last_id is None:

@@ -75,6 +75,13 @@ async def events_after(
     return list(await session.execute(statement))
 
 
+async def recent_ids(session: AsyncSession, count: int) -> list[int]:
+    """The ids of the outbox's last `count` events, read in one statement (one snapshot)."""
+    newest = select(func.max(Event.id)).scalar_subquery()
+    statement = select(Event.id).where(Event.id > newest - count)
+    return list(await session.scalars(statement))
+
+
 async def latest_id(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.max(Event.id))) or 0)
 

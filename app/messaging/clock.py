@@ -6,12 +6,19 @@ transaction waits on the network). A send that then fails leaves only an unused
 millisecond behind. It makes a thread's order one and the same in SQL and in FHIR.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.messaging.models import Conversation
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch, exactly (a float timestamp can land one below)."""
+    return (moment - EPOCH) // timedelta(milliseconds=1)
 
 
 def now_to_the_millisecond() -> datetime:
@@ -36,9 +43,9 @@ _RESERVE = (
 
 async def reserve_send_time(session: AsyncSession, conversation_id: int) -> datetime:
     """Now, or one millisecond after the last time handed out, whichever is later."""
-    now_ms = int(now_to_the_millisecond().timestamp() * 1000)
+    now_ms = epoch_ms(now_to_the_millisecond())
     connection = await session.connection()
     reserved = await connection.scalar(
         _RESERVE, {"conversation": conversation_id, "now_ms": now_ms}
     )
-    return datetime.fromtimestamp((reserved or now_ms) / 1000, UTC)
+    return EPOCH + timedelta(milliseconds=reserved or now_ms)

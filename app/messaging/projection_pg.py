@@ -10,14 +10,25 @@ SQLite has no data-modifying CTEs (and no network in between) and takes the six.
 import functools
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, bindparam, func, insert, literal, select, true
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
 
 from app.audit.models import AuditEvent
 from app.db import UtcDateTime
 from app.events.models import Event
 from app.events.service import CHANNEL
 from app.messaging import statements
-from app.messaging.models import MessageReceipt
+from app.messaging.models import Conversation, MessageReceipt
 
 
 @functools.cache
@@ -26,8 +37,15 @@ def send_statement(*, audited: bool) -> Select[Any]:
     `statements` and `audit_parameters`."""
     message = statements.INSERT_MESSAGE.cte("new_message")
     new_id = select(message.c.id).scalar_subquery()
-    pointers = statements.move_pointers(new_id).returning(literal(1)).cte("pointers")
-    marker = statements.MARK_READ.returning(literal(1)).cte("marker")
+    pointers = statements.move_pointers(new_id).returning(Conversation.id).cte("pointers")
+    # The read marker waits for the pointers (it reads their output): every send then
+    # locks the conversation's row before any participant row, as the trigger that copies
+    # the recency onto participants does. In the other order two sends deadlock.
+    marker = (
+        statements.MARK_READ.where(exists(select(pointers.c.id)))
+        .returning(literal(1))
+        .cte("marker")
+    )
     receipts = (
         insert(MessageReceipt)
         .from_select(["message_id", "user_id", "conversation_id"], statements.recipients(new_id))

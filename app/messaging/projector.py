@@ -12,11 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import log as audit
@@ -25,7 +21,7 @@ from app.auth.models import User
 from app.db import CLIENT_ADDRESS, utc_now
 from app.events import service as events
 from app.fhir.resources import ConversationHeader, MessageRecord, Party
-from app.messaging import projection_pg, statements
+from app.messaging import clock, projection_pg, statements
 from app.messaging.models import (
     Conversation,
     ConversationOrganisation,
@@ -88,26 +84,27 @@ async def insert_conversation(
 async def apply_header(
     session: AsyncSession, conversation: Conversation, header: ConversationHeader
 ) -> None:
-    """A later version of the header: its status, subject, and whoever joined since."""
-    status = conversation.status
-    if header.closed:
-        status = ConversationStatus.CLOSED
-    elif status is ConversationStatus.CLOSED:
-        status = ConversationStatus.ACTIVE
-    updated = conversation.updated_at
-    if header.status_changed is not None and header.status_changed > updated:
-        updated = header.status_changed
+    """A later version of the header: its status, subject, and whoever joined since.
+
+    Status and time are decided in SQL against the row as it is now: a send may have
+    moved them since the caller read it (a reply wakes a `new` conversation)."""
+    status: Any = ConversationStatus.CLOSED.value
+    if not header.closed:  # reopened, or still open: as it was, but never closed
+        status = case(
+            (Conversation.status == ConversationStatus.CLOSED, ConversationStatus.ACTIVE.value),
+            else_=Conversation.status,
+        )
+    changed = header.status_changed
+    updated: Any = Conversation.updated_at
+    if changed is not None:
+        updated = case((Conversation.updated_at < changed, changed), else_=Conversation.updated_at)
     await session.execute(
         update(Conversation)
         .where(Conversation.id == conversation.id)
         .values(subject=header.subject, status=status, updated_at=updated)
         .execution_options(synchronize_session=False)
     )
-    conversation.status, conversation.subject, conversation.updated_at = (
-        status,
-        header.subject,
-        updated,
-    )
+    await session.refresh(conversation)
     started = conversation.created_at
     await _add_parties(
         session, conversation.id, header, started, present=await _parties(session, conversation.id)
@@ -248,7 +245,7 @@ async def project_message(
     values: dict[str, Any] = {f"m_{name}": value for name, value in row.items()} | {
         "conversation": conversation_id,
         "sent": record.sent,
-        "sent_ms": int(record.sent.timestamp() * 1000),
+        "sent_ms": clock.epoch_ms(record.sent),
         "sender": sender_id,
         "reader": sender_id,
         "read_at": record.sent,

@@ -183,7 +183,15 @@ async def test_the_outbox_keeps_only_the_newest_events(
 async def _resumed(base_url: str, token: str, *, last_event_id: int) -> list[int]:
     heard: list[ReceivedEvent] = []
     reader = asyncio.create_task(read_events(base_url, token, heard, last_event_id=last_event_id))
-    await asyncio.sleep(0.5)
+    # Until the backlog has stopped coming (a loaded machine may take a while to start).
+    deadline, quiet_since, count = asyncio.get_running_loop().time() + 10, None, -1
+    while asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+        now = asyncio.get_running_loop().time()
+        if len(heard) != count:
+            count, quiet_since = len(heard), now
+        elif heard and quiet_since is not None and now - quiet_since >= 0.5:
+            break
     reader.cancel()
     await asyncio.gather(reader, return_exceptions=True)
     return [event.id for event in heard]

@@ -8,38 +8,43 @@ server.
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
-from sqlalchemy import Insert, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import ORMExecuteState, Session
-
-from app.messaging.models import Message
 
 
 @contextmanager
 def failing_message_commits(times: int = 1) -> Iterator[list[int]]:
-    """The next `times` commits that would save a message fail, as a lost database would."""
+    """The next `times` commits that would save a message fail, as a lost database would.
+
+    Watched at the connection, where every statement passes, however it was built."""
     failed: list[int] = []
 
-    def note_messages(state: ORMExecuteState) -> None:
-        statement = state.statement
-        if isinstance(statement, Insert) and statement.table.name == Message.__tablename__:
-            state.session.info["saves_message"] = True
+    def note_messages(connection: Connection, *args: Any) -> None:
+        statement = args[1]
+        if "INSERT INTO messages " in statement:
+            connection.info["saves_message"] = True
 
-    def fail_commit(session: Session) -> None:
-        if session.info.pop("saves_message", False) and len(failed) < times:
+    def fail_commit(connection: Connection) -> None:
+        if connection.info.pop("saves_message", False) and len(failed) < times:
             failed.append(1)
             raise OperationalError("COMMIT", {}, Exception("injected: the database went away"))
 
-    event.listen(Session, "do_orm_execute", note_messages)
-    event.listen(Session, "before_commit", fail_commit)
+    def forget(connection: Connection) -> None:
+        connection.info.pop("saves_message", None)
+
+    event.listen(Engine, "before_cursor_execute", note_messages)
+    event.listen(Engine, "commit", fail_commit)
+    event.listen(Engine, "rollback", forget)
     try:
         yield failed
     finally:
-        event.remove(Session, "do_orm_execute", note_messages)
-        event.remove(Session, "before_commit", fail_commit)
+        event.remove(Engine, "before_cursor_execute", note_messages)
+        event.remove(Engine, "commit", fail_commit)
+        event.remove(Engine, "rollback", forget)
 
 
 class FaultyFhir:
