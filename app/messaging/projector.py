@@ -21,7 +21,7 @@ from app.auth.models import User
 from app.db import CLIENT_ADDRESS, utc_now
 from app.events import service as events
 from app.fhir.resources import ConversationHeader, MessageRecord, Party
-from app.messaging import clock, projection_pg, statements
+from app.messaging import clock, projection_pg, repository, statements
 from app.messaging.models import (
     Conversation,
     ConversationOrganisation,
@@ -106,30 +106,10 @@ async def apply_header(
     )
     await session.refresh(conversation)
     started = conversation.created_at
-    await _add_parties(
-        session, conversation.id, header, started, present=await _parties(session, conversation.id)
-    )
-    present = set(
-        await session.scalars(
-            select(ConversationOrganisation.organisation_id).where(
-                ConversationOrganisation.conversation_id == conversation.id
-            )
-        )
-    )
+    present_parties = await repository.participant_keys(session, conversation.id)
+    await _add_parties(session, conversation.id, header, started, present=present_parties)
+    present = set(await repository.organisation_ids(session, conversation.id))
     await _add_organisations(session, conversation.id, header, started, present=present)
-
-
-async def _parties(session: AsyncSession, conversation_id: int) -> set[tuple[str, int]]:
-    statement = select(ConversationParticipant.user_id, ConversationParticipant.group_id).where(
-        ConversationParticipant.conversation_id == conversation_id
-    )
-    present: set[tuple[str, int]] = set()
-    for user_id, group_id in await session.execute(statement):
-        if user_id is not None:
-            present.add(("user", user_id))
-        elif group_id is not None:
-            present.add(("group", group_id))
-    return present
 
 
 async def _add_parties(
