@@ -10,19 +10,20 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.access.service import actor_of
-from app.auth import repository as auth_repository
+from app.accounts import repository as auth_repository
+from app.accounts.models import SystemPermission, User
 from app.auth import totp
 from app.auth.keys import decrypt_totp_secret, encrypt_totp_secret
-from app.auth.models import SystemPermission, User
 from app.auth.service import AuthContext, Principal, create_superadmin
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from app.directory.organisations import FeatureKey
 from app.errors import ConflictError
 from app.fhir.factory import gateway_for
 from app.fhir.protocol import FhirGateway
 from app.migrations import upgrade_to_head
 from app.organisations import service as organisations_service
-from app.organisations.schemas import FeatureKey, MembershipUpdate, OrganisationCreate
+from app.organisations.schemas import MembershipUpdate, OrganisationCreate
 from app.patients import service as patients_service
 from app.patients.schemas import PatientCreate
 from app.users import service as users_service

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.attachments.workers import MediaWorkers
 from app.config import Settings
 from app.db import get_session
 from app.fhir.protocol import FhirGateway
+from app.media.workers import MediaWorkers
 
 
 async def get_app_settings(request: Request) -> Settings:

@@ -13,8 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app import __version__
 from app.attachments.router import router as attachments_router
-from app.attachments.workers import MediaWorkers
-from app.audit.router import router as audit_router
+from app.audit_trail.router import router as audit_router
 from app.auth.passwords import password_hasher
 from app.auth.router import public_router as auth_public_router
 from app.auth.router import router as auth_router
@@ -28,6 +27,7 @@ from app.events.router import router as events_router
 from app.fhir.factory import gateway_for
 from app.groups.router import router as groups_router
 from app.health.router import router as health_router
+from app.media.workers import MediaWorkers
 from app.messaging.router import router as conversations_router
 from app.messaging.schemas import MessageCreate
 from app.metrics import Metrics

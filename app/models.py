@@ -3,21 +3,25 @@
 Alembic's autogenerate and the schema tests read the metadata from here.
 """
 
+from app.accounts import models as accounts_models
 from app.audit import models as audit_models
-from app.auth import models as auth_models
+from app.conversations import models as conversations_models
 from app.db import Base
+from app.directory import groups as groups_models
+from app.directory import organisations as organisations_models
+from app.directory import patients as patients_models
 from app.events import models as events_models
 from app.fhir import models as fhir_models
 from app.messaging import models as messaging_models
-from app.organisations import models as organisations_models
-from app.patients import models as patients_models
 
 __all__ = [
     "Base",
+    "accounts_models",
     "audit_models",
-    "auth_models",
+    "conversations_models",
     "events_models",
     "fhir_models",
+    "groups_models",
     "messaging_models",
     "organisations_models",
     "patients_models",

@@ -21,7 +21,7 @@ from typing import cast
 
 from PIL import Image
 
-from app.attachments import media
+from app.media import media
 from bench.measure import RESULTS_DIR
 from tests.support.media import animated_gif, png_claiming, wav
 

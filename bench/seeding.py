@@ -14,18 +14,17 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.messaging.models import (
+from app.conversations.models import (
     Conversation,
     ConversationOrganisation,
     ConversationParticipant,
     ConversationStatus,
-    Message,
-    MessageReceipt,
     ParticipantRole,
 )
-from app.organisations.models import PatientMembership
+from app.directory.organisations import PatientMembership
+from app.directory.patients import PatientMetadata
+from app.messaging.models import Message, MessageReceipt
 from app.pagination import encode_cursor
-from app.patients.models import PatientMetadata
 
 CHUNK = 5_000
 UNREAD_AT_THE_END = CHUNK

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from app import __version__
-from app.auth.models import SystemPermission, User
+from app.accounts.models import SystemPermission, User
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app

@@ -15,8 +15,8 @@ account that is that patient. So a level change binds everything at once.
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from app.auth.models import SystemPermission
-from app.organisations.schemas import FeatureKey
+from app.accounts.models import SystemPermission
+from app.directory.organisations import FeatureKey
 
 PATIENT = SystemPermission.PATIENT
 STAFF = SystemPermission.STAFF

@@ -7,7 +7,7 @@ from importlib.resources import files
 
 import yaml
 
-from app.auth.models import User
+from app.accounts.models import User
 
 
 @dataclass(frozen=True)

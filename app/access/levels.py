@@ -1,6 +1,6 @@
 """System permission levels, lowest first: a level may do what the ones below it may."""
 
-from app.auth.models import SystemPermission
+from app.accounts.models import SystemPermission
 
 ORDER = (
     SystemPermission.PATIENT,

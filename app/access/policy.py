@@ -13,8 +13,8 @@ from app.access.actions import (
     Target,
 )
 from app.access.levels import at_least
-from app.auth.models import SystemPermission
-from app.organisations.schemas import FeatureKey
+from app.accounts.models import SystemPermission
+from app.directory.organisations import FeatureKey
 
 
 @dataclass(frozen=True)

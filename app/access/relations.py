@@ -31,22 +31,18 @@ from sqlalchemy.orm import QueryableAttribute, aliased
 
 from app.access.actions import FEATURE_SETS, RULES, Action, Relation
 from app.access.policy import Actor, qualifies
-from app.auth.models import SystemPermission, User
+from app.accounts.models import SystemPermission, User
+from app.conversations.models import Conversation, ConversationOrganisation, ConversationParticipant
 from app.db import UtcDateTime, utc_now
-from app.messaging.models import (
-    Conversation,
-    ConversationOrganisation,
-    ConversationParticipant,
-    GroupMember,
-)
-from app.organisations.models import (
+from app.directory.groups import GroupMember
+from app.directory.organisations import (
+    FeatureKey,
     Organisation,
     OrganisationFeature,
     PatientMembership,
     StaffMembership,
 )
-from app.organisations.schemas import FeatureKey
-from app.patients.models import AccessLevel, ExternalAccessGrant
+from app.directory.patients import AccessLevel, ExternalAccessGrant
 
 PatientIdColumn = ColumnElement[str] | QueryableAttribute[str]
 Conditions = dict[Relation, ColumnElement[bool]]

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import relations as sql
 from app.access.actions import Relation
 from app.access.policy import Actor, Facts
-from app.auth.models import User
-from app.messaging.models import Conversation, Group
-from app.organisations.models import Organisation
-from app.organisations.schemas import FeatureKey
-from app.patients.models import PatientMetadata
+from app.accounts.models import User
+from app.conversations.models import Conversation
+from app.directory.groups import Group
+from app.directory.organisations import FeatureKey, Organisation
+from app.directory.patients import PatientMetadata
 
 NO_FEATURES: sql.FeatureConditions = {}
 

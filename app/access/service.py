@@ -15,12 +15,12 @@ from app.access.competencies import final_competencies
 from app.access.errors import FeatureDisabledError, OwnAccessError
 from app.access.policy import Actor, Decision, Facts, Outcome, decide
 from app.access.relations import PatientIdColumn
+from app.accounts.models import SystemPermission, User
 from app.audit import log as audit
 from app.audit.log import DENIED, AuditEntry
-from app.auth.models import SystemPermission, User
+from app.conversations.models import Conversation
 from app.errors import ForbiddenError, NotFoundError
 from app.ids import in_int32
-from app.messaging.models import Conversation
 
 TargetId = str | int | None
 

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
-from app.auth.models import User
 from app.db import end_reads
 from app.errors import NotFoundError
 from app.fhir.protocol import FhirGateway

@@ -1,1 +1,1 @@
-"""Who read or wrote what, when: an append-only log."""
+"""Who read or wrote what, when: an append-only log, written by every domain."""

@@ -11,7 +11,9 @@ from argon2 import PasswordHasher
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.auth import repository
+from app.access import service as access
+from app.access.policy import Actor
+from app.accounts import repository
 from app.auth.errors import InvalidTokenError
 from app.auth.service import AuthContext, ClientInfo, Principal, login_stands
 from app.auth.throttle import LoginThrottle
@@ -75,3 +77,11 @@ async def get_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_actor(principal: CurrentPrincipal) -> Actor:
+    """The caller as access sees them, for routers to hand to services (which decide)."""
+    return access.actor_of(principal.user)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]

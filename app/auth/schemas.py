@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.auth.models import SystemPermission
+from app.accounts.models import SystemPermission
 
 # Lengths are checked by the password policy, with a message of its own; this only
 # stops absurd payloads before they reach the hasher.

@@ -8,9 +8,11 @@ from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
+from app.accounts import repository
+from app.accounts.models import AuthSession, SystemPermission, User
 from app.audit import log as audit
 from app.audit.log import ALLOWED, DENIED, AuditEntry
-from app.auth import repository, totp
+from app.auth import totp
 from app.auth.errors import (
     InvalidCredentialsError,
     InvalidTokenError,
@@ -19,7 +21,6 @@ from app.auth.errors import (
     TotpRequiredError,
 )
 from app.auth.keys import decrypt_totp_secret
-from app.auth.models import AuthSession, SystemPermission, User
 from app.auth.password_policy import check_new_password
 from app.auth.passwords import hash_password, needs_rehash, password_hasher, verify_password
 from app.auth.schemas import MeRead, OrganisationMembershipRead, SessionRead, TokenPair
@@ -32,8 +33,8 @@ from app.auth.tokens import (
 )
 from app.config import Settings
 from app.db import utc_now
+from app.directory import repository as directory
 from app.errors import ConflictError, InvalidInputError, NotFoundError, TooManyRequestsError
-from app.organisations import service as organisations_service
 from app.text import has_control_characters, visible
 
 ADMIN_PROFESSION = "admin_staff"
@@ -359,7 +360,7 @@ async def create_superadmin(
 
 async def describe(ctx: AuthContext, user: User) -> MeRead:
     """The caller as access sees them: the competencies and patient link that are in force."""
-    memberships = await organisations_service.memberships_of_staff(ctx.session, user.id)
+    memberships = await directory.staff_memberships_of(ctx.session, user.id)
     actor = access.actor_of(user)
     return MeRead(
         id=user.id,
@@ -371,11 +372,9 @@ async def describe(ctx: AuthContext, user: User) -> MeRead:
         competencies=sorted(actor.competencies),
         organisations=[
             OrganisationMembershipRead(
-                id=membership.organisation_id,
-                name=membership.name,
-                is_primary=membership.is_primary,
+                id=organisation.id, name=organisation.name, is_primary=primary
             )
-            for membership in memberships
+            for organisation, primary in memberships
         ],
         fhir_patient_id=actor.patient_id,
         totp_enabled=user.totp_enabled,

@@ -1,9 +1,9 @@
 """Turning TOTP on and off for oneself; an admin's reset lives with the users."""
 
+from app.accounts.models import User
 from app.auth import totp
 from app.auth.errors import InvalidCredentialsError, TotpInvalidError
 from app.auth.keys import decrypt_totp_secret, encrypt_totp_secret
-from app.auth.models import User
 from app.auth.passwords import verify_password
 from app.auth.schemas import TotpSetupRead
 from app.auth.service import (

@@ -19,12 +19,12 @@ from sse_starlette import ServerSentEvent
 
 from app.access import service as access
 from app.access.policy import Actor
-from app.auth import repository as auth_repository
+from app.accounts import repository as auth_repository
 from app.auth.service import Principal, login_stands
+from app.conversations.models import Conversation
 from app.db import utc_now
 from app.events import service
 from app.events.bus import EventBus, LiveEvent
-from app.messaging.models import Conversation
 
 VISIBILITY_SECONDS = 2.0
 REAUTHORISE_SECONDS = 2.0

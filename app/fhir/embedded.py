@@ -149,11 +149,6 @@ class EmbeddedFhirGateway:
             raise FhirNotFoundError(f"{model.get_resource_type()}/{resource_id} does not exist.")
         return versions
 
-    async def create_binary(self, content: BinaryContent) -> str:
-        created = await self.create(build_binary(content))
-        assert created.id is not None
-        return str(created.id)
-
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
         binary = build_binary(content, binary_id)
         try:

@@ -140,10 +140,6 @@ class HttpFhirGateway:
         response = await self._send("GET", f"{model.get_resource_type()}/{resource_id}/_history")
         return [resource async for resource in self._follow_pages(model, response)]
 
-    async def create_binary(self, content: BinaryContent) -> str:
-        created = await self.create(build_binary(content))
-        return str(created.id)
-
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
         binary = build_binary(content, binary_id)
         # A PUT to an id of our own creates or replaces: safe to repeat.

@@ -63,10 +63,6 @@ class FhirGateway(Protocol):
         """Every version of one resource, newest first."""
         ...
 
-    async def create_binary(self, content: BinaryContent) -> str:
-        """Store bytes as a FHIR Binary; answer its id."""
-        ...
-
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
         """Store bytes as the Binary with this id, ours to choose: repeating it is harmless."""
         ...

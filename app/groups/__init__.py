@@ -1,1 +1,2 @@
-"""Team groups: a team inbox within one organisation, taking part in conversations as one."""
+"""Team groups: a team inbox within one organisation, taking part in conversations as one.
+The tables are in `app.directory`."""

@@ -1,9 +1,9 @@
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
-from app.messaging.models import Group, GroupMember
-from app.organisations.models import StaffMembership
+from app.accounts.models import User
+from app.directory.groups import Group, GroupMember
+from app.directory.organisations import StaffMembership
 
 
 async def get(session: AsyncSession, group_id: int) -> Group | None:

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, status
 
-from app.access.dependencies import ActorDep
+from app.auth.dependencies import ActorDep
 from app.dependencies import SessionDep
 from app.groups import service
 from app.groups.schemas import GroupCreate, GroupRead, GroupUpdate

@@ -8,10 +8,10 @@ from app.access.policy import Actor, Outcome
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.db import utc_now
+from app.directory.groups import Group
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.groups import repository
 from app.groups.schemas import GroupCreate, GroupRead, GroupUpdate, MemberRead
-from app.messaging.models import Group
 
 
 async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> GroupRead:

@@ -1,1 +1,2 @@
-"""Conversations about one patient, their messages, receipts and team groups."""
+"""Conversations about one patient and their messages: the rules of messaging, the one
+write path (FHIR first, then SQL), the one projector, and the inbox and thread as read."""

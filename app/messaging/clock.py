@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.messaging.models import Conversation
+from app.conversations.models import Conversation
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from starlette.datastructures import UploadFile
 from app.auth.dependencies import CurrentPrincipal
 from app.dependencies import SettingsDep
 from app.errors import InvalidInputError
-from app.messaging.message_service import Upload
 from app.messaging.schemas import MAX_TEXT, MessageCreate
+from app.messaging.sending import Upload
 from app.messaging.uploads import read_upload, upload_too_large
 
 MULTIPART_OVERHEAD = 64 * 1024

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.access.actions import Action, Relation
 from app.access.policy import Actor, Facts
-from app.auth.models import User
+from app.accounts.models import User
+from app.conversations.models import Conversation, ConversationStatus
+from app.directory.organisations import FeatureKey
 from app.errors import ConflictError
-from app.messaging.models import Conversation, ConversationStatus
-from app.organisations.schemas import FeatureKey
 
 CLOSED = "The conversation is closed; staff can reopen it."
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from uuid import UUID
 
 from app.access import service as access
-from app.auth.models import User
+from app.accounts.models import User
 from app.fhir.resources import MessageRecord, Party
 
 

@@ -24,11 +24,12 @@ from sqlalchemy import (
 )
 
 from app.audit.models import AuditEvent
+from app.conversations.models import Conversation
 from app.db import UtcDateTime
 from app.events.models import Event
 from app.events.service import CHANNEL
 from app.messaging import statements
-from app.messaging.models import Conversation, MessageReceipt
+from app.messaging.models import MessageReceipt
 
 
 @functools.cache

@@ -15,22 +15,22 @@ from typing import Any
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
-from app.auth.models import User
-from app.db import CLIENT_ADDRESS, utc_now
-from app.events import service as events
-from app.fhir.resources import ConversationHeader, MessageRecord, Party
-from app.messaging import clock, projection_pg, repository, statements
-from app.messaging.models import (
+from app.conversations.models import (
     Conversation,
     ConversationOrganisation,
     ConversationParticipant,
     ConversationStatus,
-    Group,
-    MessageType,
     ParticipantRole,
 )
+from app.db import CLIENT_ADDRESS, utc_now
+from app.directory.groups import Group
+from app.events import service as events
+from app.fhir.resources import ConversationHeader, MessageRecord, Party
+from app.messaging import clock, projection_pg, repository, statements
+from app.messaging.models import MessageType
 
 # Where a rebuilt conversation's times start before its first message is projected.
 NOT_YET = datetime(1970, 1, 1, tzinfo=UTC)

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from app.messaging.models import Conversation, Message, ParticipantRole
+from app.conversations.models import Conversation, ParticipantRole
+from app.messaging.models import Message
 
 
 @dataclass(frozen=True)

@@ -25,21 +25,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.access.relations import ListingShape, Source, conversation_listing
-from app.auth.models import User
-from app.db import UtcDateTime, utc_now
-from app.messaging.models import (
+from app.accounts.models import User
+from app.conversations.models import (
     Conversation,
     ConversationOrganisation,
     ConversationParticipant,
     ConversationStatus,
-    Group,
-    GroupMember,
-    Message,
-    MessageReceipt,
-    ProjectionFailure,
 )
+from app.db import UtcDateTime, utc_now
+from app.directory.groups import Group, GroupMember
+from app.directory.organisations import StaffMembership
+from app.messaging.models import Message, MessageReceipt, ProjectionFailure
 from app.messaging.records import InboxRow, ParticipantRow
-from app.organisations.models import StaffMembership
 
 
 async def lock_conversation(session: AsyncSession, conversation_id: int) -> None:

@@ -19,10 +19,11 @@ from uuid import UUID
 from fhir.resources.R4B.communication import Communication
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.accounts.models import User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth import service as users
-from app.auth.models import User
+from app.conversations.models import Conversation
 from app.fhir.errors import FhirError, FhirNotFoundError
 from app.fhir.protocol import FhirGateway, SearchParams
 from app.fhir.resources import (
@@ -37,7 +38,7 @@ from app.fhir.resources import (
 )
 from app.messaging import projector
 from app.messaging import repository as rows
-from app.messaging.models import Conversation, ProjectionFailure
+from app.messaging.models import ProjectionFailure
 from app.patients import service as patients
 from app.text import clean
 

@@ -3,11 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, status
 
 from app.auth.dependencies import CurrentPrincipal
+from app.conversations.models import ConversationStatus
 from app.dependencies import FhirDep, MediaWorkersDep, SessionDep
 from app.ids import PathId, PatientQueryId
-from app.messaging import idempotency, message_service, service
+from app.messaging import conversations, idempotency, inbox_view, sending, thread_view
 from app.messaging.dependencies import SEND_REQUEST_BODY, MessageInput
-from app.messaging.models import ConversationStatus
 from app.messaging.schemas import (
     ConversationCreate,
     ConversationDetail,
@@ -47,7 +47,7 @@ async def start(
     keyed = idempotency.keyed(
         idempotency_key, user_id=principal.user.id, method="POST", path=request.url.path, body=body
     )
-    return await service.start_conversation(session, fhir, principal.user, body, keyed)
+    return await conversations.start_conversation(session, fhir, principal.user, body, keyed)
 
 
 @router.get("")
@@ -60,7 +60,7 @@ async def inbox(
     limit: LimitQuery = 50,
 ) -> Page[ConversationSummary]:
     """The caller's conversations, newest activity first, with unread counts."""
-    return await service.list_inbox(
+    return await inbox_view.list_inbox(
         session, principal.user, status=status, patient_id=patient_id, cursor=cursor, limit=limit
     )
 
@@ -70,7 +70,7 @@ async def detail(
     conversation_id: PathId, principal: CurrentPrincipal, session: SessionDep
 ) -> ConversationDetail:
     """One conversation, with whether the caller takes part and may write."""
-    return await service.get_detail(session, principal.user, conversation_id)
+    return await conversations.get_detail(session, principal.user, conversation_id)
 
 
 @router.patch("/{conversation_id}")
@@ -82,7 +82,7 @@ async def change_status(
     fhir: FhirDep,
 ) -> ConversationDetail:
     """Close a conversation, or reopen it (staff)."""
-    return await service.change_status(session, fhir, principal.user, conversation_id, body)
+    return await conversations.change_status(session, fhir, principal.user, conversation_id, body)
 
 
 @router.get("/{conversation_id}/messages")
@@ -94,7 +94,7 @@ async def messages(
     limit: LimitQuery = 50,
 ) -> Page[MessageRead]:
     """A page of the thread, oldest first; pass `next_cursor` as `before` for older ones."""
-    return await message_service.list_messages(
+    return await thread_view.list_messages(
         session, principal.user, conversation_id, before=before, limit=limit
     )
 
@@ -124,10 +124,10 @@ async def send(
         body=body if isinstance(body, MessageCreate) else body.fingerprint(),
     )
     if isinstance(body, MessageCreate):
-        return await message_service.send_message(
+        return await sending.send_message(
             session, fhir, principal.user, conversation_id, body, keyed
         )
-    return await message_service.send_attachment(
+    return await sending.send_attachment(
         session, fhir, principal.user, conversation_id, body, keyed, workers=workers
     )
 
@@ -141,7 +141,7 @@ async def add_participant(
     fhir: FhirDep,
 ) -> ConversationDetail:
     """Add someone who may see the patient; the organisations they share with them join."""
-    return await service.add_participant(session, fhir, principal.user, conversation_id, body)
+    return await conversations.add_participant(session, fhir, principal.user, conversation_id, body)
 
 
 @router.post("/{conversation_id}/join")
@@ -149,7 +149,7 @@ async def join(
     conversation_id: PathId, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
 ) -> ConversationDetail:
     """Take part in a conversation of one of one's organisations."""
-    return await service.join(session, fhir, principal.user, conversation_id)
+    return await conversations.join(session, fhir, principal.user, conversation_id)
 
 
 @router.post("/{conversation_id}/read")
@@ -157,4 +157,4 @@ async def mark_read(
     conversation_id: PathId, body: ReadMarker, principal: CurrentPrincipal, session: SessionDep
 ) -> ReadResult:
     """Mark messages read, up to one or to the newest; senders see the receipts."""
-    return await message_service.mark_read(session, principal.user, conversation_id, body)
+    return await thread_view.mark_read(session, principal.user, conversation_id, body)

@@ -10,8 +10,9 @@ from pydantic import (
     model_validator,
 )
 
+from app.conversations.models import ConversationStatus, ParticipantRole
 from app.ids import BigRowId, RowId
-from app.messaging.models import ConversationStatus, MessageType, ParticipantRole
+from app.messaging.models import MessageType
 from app.text import CleanLine, CleanText
 
 MAX_TEXT = 10_000

@@ -19,16 +19,11 @@ from sqlalchemy import (
     update,
 )
 
-from app.auth.models import User
+from app.accounts.models import User
+from app.conversations.models import Conversation, ConversationParticipant, ConversationStatus
 from app.db import UtcDateTime
-from app.messaging.models import (
-    Conversation,
-    ConversationParticipant,
-    ConversationStatus,
-    GroupMember,
-    Message,
-    MessageReceipt,
-)
+from app.directory.groups import GroupMember
+from app.messaging.models import Message, MessageReceipt
 
 MESSAGE_COLUMNS = (
     "uuid", "fhir_id", "conversation_id", "sender_id", "type", "body", "amends_id",

@@ -3,7 +3,7 @@
 from starlette.datastructures import UploadFile
 
 from app.errors import InvalidInputError, PayloadTooLargeError
-from app.messaging.message_service import Upload
+from app.messaging.sending import Upload
 from app.text import clean
 
 

@@ -1,27 +1,16 @@
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import SystemPermission, User
-from app.messaging.models import ConversationOrganisation, Group, GroupMember
-from app.organisations.models import (
+from app.accounts.models import SystemPermission, User
+from app.conversations.models import ConversationOrganisation
+from app.directory.groups import Group, GroupMember
+from app.directory.organisations import (
     Organisation,
     OrganisationFeature,
     PatientMembership,
     StaffMembership,
 )
-from app.patients.models import PatientMetadata
-
-
-async def staff_memberships_of(
-    session: AsyncSession, user_id: int
-) -> list[tuple[Organisation, bool]]:
-    statement = (
-        select(Organisation, StaffMembership.is_primary)
-        .join(StaffMembership, StaffMembership.organisation_id == Organisation.id)
-        .where(StaffMembership.user_id == user_id)
-        .order_by(StaffMembership.is_primary.desc(), Organisation.name)
-    )
-    return [(row[0], row[1]) for row in await session.execute(statement)]
+from app.directory.patients import PatientMetadata
 
 
 async def get(session: AsyncSession, organisation_id: int) -> Organisation | None:

@@ -1,11 +1,11 @@
 from fastapi import APIRouter, status
 
-from app.access.dependencies import ActorDep
+from app.auth.dependencies import ActorDep
 from app.dependencies import SessionDep
+from app.directory.organisations import FeatureKey
 from app.ids import PathId, PatientPathId
 from app.organisations import service
 from app.organisations.schemas import (
-    FeatureKey,
     FeatureRead,
     MembershipUpdate,
     OrganisationCreate,

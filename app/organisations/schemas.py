@@ -1,9 +1,9 @@
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from app.directory.organisations import FeatureKey
 from app.text import CleanLine
 
 Name = Annotated[
@@ -11,12 +11,6 @@ Name = Annotated[
 ]
 Kind = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 Place = Annotated[str, CleanLine, StringConstraints(strip_whitespace=True, max_length=200)]
-
-
-class FeatureKey(StrEnum):
-    MESSAGING = "messaging"  # conversations about this organisation's patients
-    PATIENT_MESSAGING = "patient_messaging"  # patients may write
-    ATTACHMENTS = "attachments"  # images and voice notes
 
 
 class OrganisationCreate(BaseModel):

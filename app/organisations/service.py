@@ -11,21 +11,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.access.actions import Action
 from app.access.policy import Actor
+from app.accounts import repository as users_repository
+from app.accounts.models import SystemPermission
 from app.audit import log as audit
 from app.audit.log import AuditEntry
-from app.auth import repository as users_repository
-from app.auth.models import SystemPermission
 from app.db import utc_now
-from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.organisations import repository
-from app.organisations.models import (
+from app.directory import repository as directory
+from app.directory.organisations import (
+    FeatureKey,
     Organisation,
     OrganisationFeature,
     PatientMembership,
     StaffMembership,
 )
+from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.organisations import repository
 from app.organisations.schemas import (
-    FeatureKey,
     FeatureRead,
     MembershipUpdate,
     OrganisationCreate,
@@ -35,7 +36,6 @@ from app.organisations.schemas import (
     StaffMembershipRead,
 )
 from app.pagination import Page, decode_cursor, encode_cursor
-from app.patients import repository as patients_repository
 
 KNOWN_FEATURES = frozenset(key.value for key in FeatureKey)
 
@@ -50,7 +50,7 @@ class Membership:
 async def memberships_of_staff(session: AsyncSession, user_id: int) -> list[Membership]:
     return [
         Membership(organisation_id=organisation.id, name=organisation.name, is_primary=primary)
-        for organisation, primary in await repository.staff_memberships_of(session, user_id)
+        for organisation, primary in await directory.staff_memberships_of(session, user_id)
     ]
 
 
@@ -223,7 +223,7 @@ async def put_patient(
 ) -> PatientMembershipRead:
     """An existing patient joins the organisation's care; never by a member of its staff."""
     await access.authorize(session, actor, Action.ORGANISATION_ADD_PATIENT, organisation_id)
-    if not await patients_repository.patient_exists(session, patient_id):
+    if not await directory.patient_exists(session, patient_id):
         raise NotFoundError("No such patient.")
     membership = await add_patient(session, organisation_id, patient_id, is_primary=data.is_primary)
     _audit(session, actor, "organisations.patient_put", organisation_id, patient_id=patient_id)

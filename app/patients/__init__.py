@@ -1,1 +1,2 @@
-"""Patients: a FHIR Patient plus the SQL metadata Parley keeps about it."""
+"""Registering patients (a FHIR Patient, then its row in `app.directory`) and granting
+access to them from outside their organisations."""

@@ -1,15 +1,8 @@
 from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.organisations.models import PatientMembership
-from app.patients.models import ExternalAccessGrant, PatientMetadata
-
-
-async def patient_exists(session: AsyncSession, patient_id: str) -> bool:
-    found = await session.scalar(
-        select(PatientMetadata.patient_id).where(PatientMetadata.patient_id == patient_id)
-    )
-    return found is not None
+from app.directory.organisations import PatientMembership
+from app.directory.patients import ExternalAccessGrant, PatientMetadata
 
 
 async def get(session: AsyncSession, patient_id: str) -> PatientMetadata | None:

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, status
 
-from app.access.dependencies import ActorDep
+from app.auth.dependencies import ActorDep
 from app.dependencies import FhirDep, SessionDep
 from app.ids import PathId, PatientPathId
 from app.pagination import CursorQuery, LimitQuery, Page

@@ -3,8 +3,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.directory.patients import AccessLevel
 from app.ids import RowId
-from app.patients.models import AccessLevel
 from app.text import CleanLine
 
 NamePart = Annotated[

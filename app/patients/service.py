@@ -7,22 +7,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.access.actions import Action
 from app.access.policy import Actor
+from app.accounts import repository as users_repository
 from app.audit import log as audit
 from app.audit.log import AuditEntry
-from app.auth import repository as users_repository
 from app.db import utc_now
+from app.directory import repository as directory
+from app.directory.patients import ExternalAccessGrant, PatientMetadata
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.fhir.protocol import FhirGateway
 from app.fhir.resources import build_patient
 from app.organisations import service as organisations_service
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import repository
-from app.patients.models import ExternalAccessGrant, PatientMetadata
 from app.patients.schemas import AccessGrantCreate, AccessGrantRead, PatientCreate, PatientRead
 
 
 async def patient_exists(session: AsyncSession, patient_id: str) -> bool:
-    return await repository.patient_exists(session, patient_id)
+    return await directory.patient_exists(session, patient_id)
 
 
 async def names_of(session: AsyncSession, patient_ids: list[str]) -> dict[str, str]:

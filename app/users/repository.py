@@ -1,7 +1,7 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import User
+from app.accounts.models import User
 
 
 async def list_users(session: AsyncSession, *, after_id: int | None, limit: int) -> list[User]:

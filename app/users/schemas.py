@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from app.auth.models import SystemPermission
+from app.accounts.models import SystemPermission
 from app.auth.schemas import PasswordField
 from app.text import CleanLine
 

@@ -6,9 +6,9 @@ from app.access import service as access
 from app.access.actions import Action
 from app.access.competencies import competencies_of, is_profession, unknown_competencies
 from app.access.levels import at_least
-from app.auth import repository as auth_repository
+from app.accounts import repository as auth_repository
+from app.accounts.models import SystemPermission, User
 from app.auth import service as auth_service
-from app.auth.models import SystemPermission, User
 from app.auth.password_policy import check_new_password
 from app.auth.passwords import hash_password
 from app.auth.service import AuthContext, Principal

@@ -6,17 +6,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.dependencies import FhirDep, SessionDep
+from app.directory.organisations import FeatureKey
 from app.errors import AppError
 from app.groups import service as groups
 from app.groups.schemas import GroupCreate
 from app.ids import OPTIONAL_PATIENT_ID_PATTERN, FormId, PathId, PatientPathId
 from app.organisations import service as organisations
-from app.organisations.schemas import (
-    FeatureKey,
-    MembershipUpdate,
-    OrganisationCreate,
-    OrganisationUpdate,
-)
+from app.organisations.schemas import MembershipUpdate, OrganisationCreate, OrganisationUpdate
 from app.patients import service as patients
 from app.patients.schemas import PatientCreate
 from app.web.dependencies import AdminOnly, CsrfChecked, WebActor

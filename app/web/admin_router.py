@@ -6,8 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.audit import service as audit
-from app.audit.schemas import AuditFilter
+from app.audit_trail import service as audit
+from app.audit_trail.schemas import AuditFilter
 from app.dependencies import SessionDep
 from app.ids import OPTIONAL_PATIENT_ID_PATTERN
 from app.web.dependencies import AdminOnly, WebActor

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.access.competencies import catalogue
+from app.accounts.models import SystemPermission
 from app.auth.dependencies import AuthContextDep
-from app.auth.models import SystemPermission
 from app.auth.service import Principal
 from app.errors import AppError, InvalidInputError
 from app.ids import PathId

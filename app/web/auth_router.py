@@ -6,11 +6,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.accounts.models import User
 from app.auth import service as auth_service
 from app.auth import totp_service
 from app.auth.dependencies import AuthContextDep
 from app.auth.errors import TotpRequiredError
-from app.auth.models import User
 from app.auth.service import AuthContext
 from app.config import Settings
 from app.dependencies import SettingsDep

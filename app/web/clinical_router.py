@@ -8,9 +8,10 @@ from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile
 
 from app.access.levels import at_least
+from app.accounts.models import SystemPermission
 from app.attachments import service as attachments
 from app.attachments.responses import download_response
-from app.auth.models import SystemPermission
+from app.conversations.models import ConversationStatus
 from app.dependencies import (
     FhirDep,
     MediaWorkersDep,
@@ -20,8 +21,7 @@ from app.dependencies import (
 from app.errors import AppError, InvalidInputError
 from app.events import streaming
 from app.ids import BigPathId, PathId, PatientQueryId
-from app.messaging import message_service, service
-from app.messaging.models import ConversationStatus
+from app.messaging import conversations, inbox_view, sending, thread_view
 from app.messaging.schemas import (
     MAX_TEXT,
     ConversationCreate,
@@ -56,7 +56,7 @@ async def inbox(
     cursor: str | None = None,
 ) -> HTMLResponse:
     chosen = ConversationStatus(status) if status in ConversationStatus._value2member_map_ else None
-    page = await service.list_inbox(
+    page = await inbox_view.list_inbox(
         session, principal.user, status=chosen, patient_id=patient_id, cursor=cursor, limit=50
     )
     names = await patients.names_of(session, sorted({item.patient_id for item in page.items}))
@@ -142,7 +142,7 @@ async def start(
                 "message": {"text": values.get("text", "")},
             },
         )
-        detail = await service.start_conversation(session, fhir, principal.user, data, None)
+        detail = await conversations.start_conversation(session, fhir, principal.user, data, None)
     except AppError as error:
         status, errors = error.status, field_errors(error)
         return await _new_form(request, principal.user.id, actor, session, values, errors, status)
@@ -157,7 +157,7 @@ async def conversation(
     session: SessionDep,
     before: str | None = None,
 ) -> HTMLResponse:
-    opened = await message_service.open_conversation(
+    opened = await thread_view.open_conversation(
         session, principal.user, conversation_id, before=before, limit=50
     )
     detail = opened.detail
@@ -193,7 +193,7 @@ async def send(
         sent = await read_upload(
             upload, text=text[:MAX_TEXT] or None, limit=settings.attachment_max_bytes
         )
-        await message_service.send_attachment(
+        await sending.send_attachment(
             session, fhir, user, conversation_id, sent, None, workers=workers
         )
     else:
@@ -203,7 +203,7 @@ async def send(
         data_in = parse(
             MessageCreate, {"text": text, "amends_id": amends if isinstance(amends, str) else ""}
         )
-        await message_service.send_message(session, fhir, user, conversation_id, data_in, None)
+        await sending.send_message(session, fhir, user, conversation_id, data_in, None)
     return RedirectResponse(f"/conversations/{conversation_id}#compose", status_code=303)
 
 
@@ -216,7 +216,7 @@ async def change_status(
     status: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     data = parse(StatusUpdate, {"status": status})
-    await service.change_status(session, fhir, principal.user, conversation_id, data)
+    await conversations.change_status(session, fhir, principal.user, conversation_id, data)
     return RedirectResponse(f"/conversations/{conversation_id}", status_code=303)
 
 
@@ -224,7 +224,7 @@ async def change_status(
 async def join(
     conversation_id: PathId, principal: WebPrincipal, session: SessionDep, fhir: FhirDep
 ) -> Response:
-    await service.join(session, fhir, principal.user, conversation_id)
+    await conversations.join(session, fhir, principal.user, conversation_id)
     return RedirectResponse(f"/conversations/{conversation_id}", status_code=303)
 
 

@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.access.levels import at_least
-from app.auth.models import SystemPermission, User
+from app.accounts.models import SystemPermission, User
 from app.web.sessions import SESSION_COOKIE, csrf_token
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")

@@ -3,7 +3,7 @@
 import httpx
 from sqlalchemy import select
 
-from app.auth.models import User
+from app.accounts.models import User
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from tests.support.auth import Account, code_at, create_user, login, wrong_code

@@ -229,7 +229,8 @@ async def test_tag_and_last_updated_search_finds_recent_messages_only(
 async def test_binary_round_trips_bytes_exactly(fhir_gateway: FhirGateway) -> None:
     data = os.urandom(64 * 1024) + b"\x00\xff\x00"
 
-    binary_id = await fhir_gateway.create_binary(BinaryContent("audio/ogg", data))
+    binary_id = f"parley-{uuid4().hex}"
+    await fhir_gateway.put_binary(binary_id, BinaryContent("audio/ogg", data))
     read = await fhir_gateway.read_binary(binary_id)
 
     assert read.content_type == "audio/ogg"
@@ -272,7 +273,8 @@ async def test_amendment_and_attachment_messages_round_trip_through_the_server(
     patient_id = await create_patient(fhir_gateway)
     header_id = await create_header(fhir_gateway, patient_id)
     original = await fhir_gateway.create(build_message(message(header_id, patient_id, "5 mg")))
-    binary_id = await fhir_gateway.create_binary(BinaryContent("audio/ogg", b"OggS-voice"))
+    binary_id = f"parley-{uuid4().hex}"
+    await fhir_gateway.put_binary(binary_id, BinaryContent("audio/ogg", b"OggS-voice"))
     attachment = AttachmentRef(
         binary_id=binary_id, content_type="audio/ogg", size=10,
         sha1_base64="2jmj7l5rSw0yVb/vlWAYkK/YBwk=", title="voice-note.ogg", duration_ms=4250,

@@ -4,13 +4,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from app.conversations.models import Conversation, ConversationOrganisation, ConversationParticipant
 from app.db import Base, create_engine
-from app.messaging.models import (
-    Conversation,
-    ConversationOrganisation,
-    ConversationParticipant,
-    Message,
-)
+from app.messaging.models import Message
 
 # Every column of the projection is compared, but these: row ids (a rebuild numbers rows
 # afresh; references are compared through Parley's UUIDs instead) and the read state that

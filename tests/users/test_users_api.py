@@ -6,8 +6,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.accounts.models import User
 from app.audit.models import AuditEvent
-from app.auth.models import User
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.main import create_app

@@ -3,10 +3,10 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import User
 from app.audit.models import AuditEvent
-from app.audit.schemas import AuditFilter, Outcome
-from app.auth.models import User
-from app.patients.models import PatientMetadata
+from app.audit_trail.schemas import AuditFilter, Outcome
+from app.directory.patients import PatientMetadata
 
 # Rows written before revision 0009 said `success` where they now say `allowed`.
 ALLOWED_OUTCOMES = ("allowed", "success")

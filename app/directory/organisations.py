@@ -1,4 +1,7 @@
+"""Organisations, the features they switch on, and who belongs to them."""
+
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -55,3 +58,9 @@ class OrganisationFeature(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     enabled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     enabled_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class FeatureKey(StrEnum):
+    MESSAGING = "messaging"  # conversations about this organisation's patients
+    PATIENT_MESSAGING = "patient_messaging"  # patients may write
+    ATTACHMENTS = "attachments"  # images and voice notes

@@ -1,14 +1,14 @@
-"""Conversations: starting one about a patient, the inbox, status, participants.
+"""Conversations: starting one about a patient, its status, subject and participants.
 
-Every write goes to FHIR first (the record), then to SQL in the request's
-transaction (the projection that serves reads). Sending and reading messages
-is in `message_service`.
+Every write goes to FHIR first (the record), then to SQL in the request's transaction
+(the projection that serves reads), through `write_path`. Sending messages is in
+`sending`; the inbox and the thread as people read them are in `inbox_view` and
+`thread_view`.
 """
 
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from fhir.resources.R4B.communication import Communication
@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.access.actions import Action
 from app.access.policy import Actor, Outcome
+from app.accounts.models import User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth import service as users
-from app.auth.models import User
+from app.conversations.models import ConversationStatus
 from app.db import end_reads
+from app.directory.organisations import FeatureKey
 from app.errors import ConflictError, InvalidInputError
 from app.events import service as events
 from app.fhir.errors import FhirConflictError
@@ -37,24 +39,25 @@ from app.fhir.resources import (
     parse_message,
 )
 from app.groups import service as groups
-from app.messaging import clock, idempotency, projection, projector, repository, write_path
+from app.messaging import (
+    clock,
+    idempotency,
+    inbox_view,
+    projection,
+    projector,
+    repository,
+    write_path,
+)
 from app.messaging.gate import ConversationView, load_view
 from app.messaging.idempotency import KeyedRequest
-from app.messaging.models import ConversationStatus
-from app.messaging.records import InboxRow, ParticipantRow
+from app.messaging.records import InboxRow
 from app.messaging.schemas import (
     ConversationCreate,
     ConversationDetail,
-    ConversationSummary,
-    LastMessageRead,
     ParticipantAdd,
-    ParticipantRead,
-    PersonRead,
     StatusUpdate,
 )
 from app.organisations import service as organisations
-from app.organisations.schemas import FeatureKey
-from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import service as patients
 
 HEADER_UPDATE_ATTEMPTS = 3
@@ -232,83 +235,6 @@ async def _participants(
     return eligible
 
 
-async def list_inbox(
-    session: AsyncSession,
-    user: User,
-    *,
-    status: ConversationStatus | None,
-    patient_id: str | None,
-    cursor: str | None,
-    limit: int,
-) -> Page[ConversationSummary]:
-    """Newest activity first; a fixed number of queries, whatever the page or thread size."""
-    after = decode_cursor(cursor, datetime, int) if cursor else None
-    actor = access.actor_of(user)
-    organisation_ids, group_ids = await repository.memberships(session, user.id)
-    shape, values = access.conversation_listing(
-        actor, organisation_ids=organisation_ids, group_ids=group_ids
-    )
-    rows = await repository.inbox_page(
-        session,
-        shape=shape,
-        values=values,
-        status=status,
-        patient_id=patient_id,
-        after=after,
-        limit=limit + 1,
-    )
-    page = rows[:limit]
-    summaries = await _summaries(session, user, page)
-    shown: dict[str, list[int]] = {}
-    for row in page:
-        shown.setdefault(row.conversation.patient_id, []).append(row.conversation.id)
-    await audit.record_seen(session, action="conversations.list", actor_id=user.id, seen=shown)
-    last = page[-1].conversation if len(rows) > limit else None
-    next_cursor = encode_cursor(last.last_message_at.isoformat(), last.id) if last else None
-    return Page(items=summaries, next_cursor=next_cursor)
-
-
-async def _summaries(
-    session: AsyncSession, user: User, rows: list[InboxRow]
-) -> list[ConversationSummary]:
-    ids = [row.conversation.id for row in rows]
-    participants = await repository.participants_of(session, ids)
-    unread = await repository.unread_counts(session, user.id, ids)
-    return [
-        ConversationSummary(
-            id=row.conversation.id,
-            patient_id=row.conversation.patient_id,
-            subject=row.conversation.subject,
-            status=row.conversation.status,
-            participants=[
-                _participant_read(item) for item in participants.get(row.conversation.id, [])
-            ],
-            last_message=_last_message(row),
-            unread_count=unread.get(row.conversation.id, 0),
-            updated_at=row.conversation.updated_at,
-        )
-        for row in rows
-    ]
-
-
-def _participant_read(row: ParticipantRow) -> ParticipantRead:
-    return ParticipantRead(
-        kind="user" if row.kind == "user" else "group", id=row.id, name=row.name, role=row.role
-    )
-
-
-def _last_message(row: InboxRow) -> LastMessageRead | None:
-    message = row.last_message
-    if message is None:
-        return None
-    return LastMessageRead(
-        id=message.id,
-        sender=PersonRead(id=message.sender_id, name=row.last_sender_name or ""),
-        preview=projection.preview(message.body),
-        sent_at=message.created_at,
-    )
-
-
 async def get_detail(session: AsyncSession, user: User, conversation_id: int) -> ConversationDetail:
     view = await load_view(session, user, conversation_id)
     _audit(session, view, "conversations.read")
@@ -336,7 +262,7 @@ async def detail_of(session: AsyncSession, view: ConversationView) -> Conversati
         message, name = await repository.message_with_sender(session, conversation.last_message_id)
         last = InboxRow(conversation, message, name)
     row = last or InboxRow(conversation, None, None)
-    summary = (await _summaries(session, view.user, [row]))[0]
+    summary = (await inbox_view.summaries(session, view.user, [row]))[0]
     refusal = view.write_refusal()
     return ConversationDetail(
         **summary.model_dump(),

@@ -3,9 +3,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from app.access.dependencies import ActorDep
-from app.audit import service
-from app.audit.schemas import AuditEventRead, AuditFilter, Outcome
+from app.audit_trail import service
+from app.audit_trail.schemas import AuditEventRead, AuditFilter, Outcome
+from app.auth.dependencies import ActorDep
 from app.dependencies import SessionDep
 from app.ids import PatientQueryId, QueryId
 from app.pagination import CursorQuery, LimitQuery, Page

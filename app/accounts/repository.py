@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import AuthSession, RefreshToken, User
+from app.accounts.models import AuthSession, RefreshToken, User
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User | None:

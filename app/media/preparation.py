@@ -7,14 +7,10 @@ import re
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from app.attachments import media
-from app.attachments.inspection import Kind, inspect
-from app.attachments.workers import (
-    MediaMemoryError,
-    MediaTimeoutError,
-    MediaWorkers,
-)
 from app.errors import AppError, InvalidInputError
+from app.media import media
+from app.media.inspection import Kind, inspect
+from app.media.workers import MediaMemoryError, MediaTimeoutError, MediaWorkers
 
 EXTENSIONS = {
     "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp",

@@ -5,10 +5,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.access.actions import Action
 from app.access.policy import Actor
-from app.audit import repository
 from app.audit.log import ALLOWED, DENIED
 from app.audit.models import AuditEvent
-from app.audit.schemas import AuditEventRead, AuditFilter, NamedRef
+from app.audit_trail import repository
+from app.audit_trail.schemas import AuditEventRead, AuditFilter, NamedRef
 from app.pagination import Page, decode_cursor, encode_cursor
 
 

@@ -1,11 +1,13 @@
+"""Patients as Parley knows them beside FHIR, and access granted to them from outside."""
+
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UtcDateTime, utc_now
-from app.types import enum_values
+from app.types import string_enum
 
 
 class PatientMetadata(Base):
@@ -51,14 +53,7 @@ class ExternalAccessGrant(Base):
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     access_level: Mapped[AccessLevel] = mapped_column(
-        Enum(
-            AccessLevel,
-            name="access_level",
-            native_enum=False,
-            create_constraint=True,
-            values_callable=enum_values,
-            length=16,
-        ),
+        string_enum(AccessLevel, "access_level"),
         default=AccessLevel.MESSAGE,
     )
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

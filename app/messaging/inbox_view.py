@@ -1,0 +1,97 @@
+"""The inbox as a caller reads it: the conversations they may see, newest activity
+first, each with its participants, unread count and newest message."""
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access import service as access
+from app.accounts.models import User
+from app.audit import log as audit
+from app.conversations.models import ConversationStatus
+from app.messaging import projection, repository
+from app.messaging.records import InboxRow, ParticipantRow
+from app.messaging.schemas import (
+    ConversationSummary,
+    LastMessageRead,
+    ParticipantRead,
+    PersonRead,
+)
+from app.pagination import Page, decode_cursor, encode_cursor
+
+
+async def list_inbox(
+    session: AsyncSession,
+    user: User,
+    *,
+    status: ConversationStatus | None,
+    patient_id: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[ConversationSummary]:
+    """Newest activity first; a fixed number of queries, whatever the page or thread size."""
+    after = decode_cursor(cursor, datetime, int) if cursor else None
+    actor = access.actor_of(user)
+    organisation_ids, group_ids = await repository.memberships(session, user.id)
+    shape, values = access.conversation_listing(
+        actor, organisation_ids=organisation_ids, group_ids=group_ids
+    )
+    rows = await repository.inbox_page(
+        session,
+        shape=shape,
+        values=values,
+        status=status,
+        patient_id=patient_id,
+        after=after,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    items = await summaries(session, user, page)
+    shown: dict[str, list[int]] = {}
+    for row in page:
+        shown.setdefault(row.conversation.patient_id, []).append(row.conversation.id)
+    await audit.record_seen(session, action="conversations.list", actor_id=user.id, seen=shown)
+    last = page[-1].conversation if len(rows) > limit else None
+    next_cursor = encode_cursor(last.last_message_at.isoformat(), last.id) if last else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def summaries(
+    session: AsyncSession, user: User, rows: list[InboxRow]
+) -> list[ConversationSummary]:
+    ids = [row.conversation.id for row in rows]
+    participants = await repository.participants_of(session, ids)
+    unread = await repository.unread_counts(session, user.id, ids)
+    return [
+        ConversationSummary(
+            id=row.conversation.id,
+            patient_id=row.conversation.patient_id,
+            subject=row.conversation.subject,
+            status=row.conversation.status,
+            participants=[
+                _participant_read(item) for item in participants.get(row.conversation.id, [])
+            ],
+            last_message=_last_message(row),
+            unread_count=unread.get(row.conversation.id, 0),
+            updated_at=row.conversation.updated_at,
+        )
+        for row in rows
+    ]
+
+
+def _participant_read(row: ParticipantRow) -> ParticipantRead:
+    return ParticipantRead(
+        kind="user" if row.kind == "user" else "group", id=row.id, name=row.name, role=row.role
+    )
+
+
+def _last_message(row: InboxRow) -> LastMessageRead | None:
+    message = row.last_message
+    if message is None:
+        return None
+    return LastMessageRead(
+        id=message.id,
+        sender=PersonRead(id=message.sender_id, name=row.last_sender_name or ""),
+        preview=projection.preview(message.body),
+        sent_at=message.created_at,
+    )
