@@ -5,11 +5,13 @@ lost together; a refusal is kept whatever happens to the request, since the
 request that was refused usually fails.
 """
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
 
 from app.audit.models import AuditEvent
 from app.db import CLIENT_ADDRESS, keep_whatever_happens, utc_now
@@ -36,11 +38,40 @@ def record(session: AsyncSession, entry: AuditEntry) -> None:
     session.add(_row(session, entry))
 
 
-async def record_at_once(session: AsyncSession, entry: AuditEntry) -> None:
+async def record_at_once(
+    session: AsyncSession,
+    entry: AuditEntry,
+    *,
+    along_with: UpdateBase | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> None:
     """`record` as one INSERT sent now, for hot paths that count their round trips: the
-    unit of work would send the same row at commit, at several times the cost."""
+    unit of work would send the same row at commit, at several times the cost.
+
+    `along_with` is the write the row records, a prebuilt statement whose named
+    `parameters` are named like no column of its table (else they would be SET):
+    PostgreSQL takes both in one statement, the write as a data-modifying CTE; SQLite
+    runs the write first."""
     connection = await session.connection()
-    await connection.execute(_INSERT, _values(session, entry))
+    values = _values(session, entry)
+    if along_with is None:
+        await connection.execute(_INSERT, values)
+    elif connection.dialect.name == "postgresql":
+        named = {f"audit_{column}": value for column, value in values.items()}
+        await connection.execute(_insert_with(along_with), named | (parameters or {}))
+    else:
+        await connection.execute(along_with, parameters or {})
+        await connection.execute(_INSERT, values)
+
+
+@functools.cache
+def _insert_with(write: UpdateBase) -> Insert:
+    # Parameters named like a column would also be taken as values for the write's own
+    # table (a `conversation_id` would be SET on every row it updates): the row's values
+    # are therefore bound under names of their own.
+    columns = [column.key for column in AuditEvent.__table__.columns if column.key != "id"]
+    named = insert(AuditEvent).values({key: bindparam(f"audit_{key}") for key in columns})
+    return named.add_cte(write.cte("recorded_write"))
 
 
 def record_refusal(session: AsyncSession, entry: AuditEntry) -> None:

@@ -50,7 +50,6 @@ from app.messaging import (
 )
 from app.messaging.gate import ConversationView, load_view
 from app.messaging.idempotency import KeyedRequest
-from app.messaging.records import InboxRow
 from app.messaging.schemas import (
     ConversationCreate,
     ConversationDetail,
@@ -256,13 +255,8 @@ def _audit(session: AsyncSession, view: ConversationView, action: str, **fields:
 
 async def detail_of(session: AsyncSession, view: ConversationView) -> ConversationDetail:
     conversation = view.conversation
-    await session.refresh(conversation)
-    last = None
-    if conversation.last_message_id is not None:
-        message, name = await repository.message_with_sender(session, conversation.last_message_id)
-        last = InboxRow(conversation, message, name)
-    row = last or InboxRow(conversation, None, None)
-    summary = (await inbox_view.summaries(session, view.user, [row]))[0]
+    row = await repository.conversation_row(session, conversation.id, view.user.id)
+    summary = inbox_view.summary_of(row)
     refusal = view.write_refusal()
     return ConversationDetail(
         **summary.model_dump(),

@@ -44,9 +44,10 @@ async def list_inbox(
         patient_id=patient_id,
         after=after,
         limit=limit + 1,
+        reader_id=user.id,
     )
     page = rows[:limit]
-    items = await summaries(session, user, page)
+    items = [summary_of(row) for row in page]
     shown: dict[str, list[int]] = {}
     for row in page:
         shown.setdefault(row.conversation.patient_id, []).append(row.conversation.id)
@@ -56,27 +57,17 @@ async def list_inbox(
     return Page(items=items, next_cursor=next_cursor)
 
 
-async def summaries(
-    session: AsyncSession, user: User, rows: list[InboxRow]
-) -> list[ConversationSummary]:
-    ids = [row.conversation.id for row in rows]
-    participants = await repository.participants_of(session, ids)
-    unread = await repository.unread_counts(session, user.id, ids)
-    return [
-        ConversationSummary(
-            id=row.conversation.id,
-            patient_id=row.conversation.patient_id,
-            subject=row.conversation.subject,
-            status=row.conversation.status,
-            participants=[
-                _participant_read(item) for item in participants.get(row.conversation.id, [])
-            ],
-            last_message=_last_message(row),
-            unread_count=unread.get(row.conversation.id, 0),
-            updated_at=row.conversation.updated_at,
-        )
-        for row in rows
-    ]
+def summary_of(row: InboxRow) -> ConversationSummary:
+    return ConversationSummary(
+        id=row.conversation.id,
+        patient_id=row.conversation.patient_id,
+        subject=row.conversation.subject,
+        status=row.conversation.status,
+        participants=[_participant_read(item) for item in row.participants],
+        last_message=_last_message(row),
+        unread_count=row.unread_count,
+        updated_at=row.conversation.updated_at,
+    )
 
 
 def _participant_read(row: ParticipantRow) -> ParticipantRead:

@@ -20,3 +20,14 @@ class InboxRow:
     conversation: Conversation
     last_message: Message | None
     last_sender_name: str | None
+    participants: list[ParticipantRow]
+    unread_count: int  # the reader's
+
+
+@dataclass(frozen=True)
+class ThreadRow:
+    message: Message
+    sender_name: str
+    amended_by: int | None  # the newest message that corrects it
+    delivered_to: list[int]
+    read_by: list[int]

@@ -1,13 +1,14 @@
 """Every SQL query of messaging. Reads take a visibility condition from app.access."""
 
-import dataclasses
 import functools
-from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Integer,
+    Row,
+    ScalarSelect,
     Select,
     and_,
     bindparam,
@@ -23,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Update
 
 from app.access.relations import ListingShape, Source, conversation_listing
 from app.accounts.models import User
@@ -31,12 +33,14 @@ from app.conversations.models import (
     ConversationOrganisation,
     ConversationParticipant,
     ConversationStatus,
+    ParticipantRole,
 )
-from app.db import UtcDateTime, utc_now
+from app.db import BigIntId, UtcDateTime, utc_now
 from app.directory.groups import Group, GroupMember
 from app.directory.organisations import StaffMembership
 from app.messaging.models import Message, MessageReceipt, ProjectionFailure
-from app.messaging.records import InboxRow, ParticipantRow
+from app.messaging.records import InboxRow, ParticipantRow, ThreadRow
+from app.sql_functions import json_rows, rows_of
 
 
 async def lock_conversation(session: AsyncSession, conversation_id: int) -> None:
@@ -47,41 +51,82 @@ async def lock_conversation(session: AsyncSession, conversation_id: int) -> None
     )
 
 
-async def participants_of(
-    session: AsyncSession, conversation_ids: list[int]
-) -> dict[int, list[ParticipantRow]]:
-    statement = (
+def _participants_json() -> ScalarSelect[Any]:
+    """Each conversation's participants as JSON rows, for the row's own statement."""
+    participant = aliased(ConversationParticipant)
+    person = aliased(User)
+    group = aliased(Group)
+    return (
         select(
-            ConversationParticipant.conversation_id,
-            ConversationParticipant.user_id,
-            ConversationParticipant.group_id,
-            ConversationParticipant.role,
-            User.full_name,
-            User.fhir_patient_id,
-            Group.name,
+            json_rows(
+                participant.id,
+                participant.user_id,
+                participant.group_id,
+                participant.role,
+                person.full_name,
+                person.fhir_patient_id,
+                group.name,
+            )
         )
-        .outerjoin(User, User.id == ConversationParticipant.user_id)
-        .outerjoin(Group, Group.id == ConversationParticipant.group_id)
-        .where(ConversationParticipant.conversation_id.in_(conversation_ids))
-        .order_by(ConversationParticipant.conversation_id, ConversationParticipant.id)
+        .select_from(participant)
+        .outerjoin(person, person.id == participant.user_id)
+        .outerjoin(group, group.id == participant.group_id)
+        .where(participant.conversation_id == Conversation.id)
+        .scalar_subquery()
     )
-    found: dict[int, list[ParticipantRow]] = defaultdict(list)
-    for (
-        conversation_id,
-        user_id,
-        group_id,
-        role,
-        user_name,
-        patient_id,
-        group_name,
-    ) in await session.execute(statement):
+
+
+def _unread_count() -> ScalarSelect[int]:
+    receipt = aliased(MessageReceipt)
+    return (
+        select(func.count())
+        .select_from(receipt)
+        .where(
+            receipt.user_id == bindparam("reader", type_=Integer),
+            receipt.read_at.is_(None),
+            receipt.conversation_id == Conversation.id,
+        )
+        .scalar_subquery()
+    )
+
+
+def _summary_row() -> Select[Conversation, Message, str, Any, int]:
+    """A conversation with what a summary shows of it: the last message and its sender, the
+    participants, and the reader's unread count; one statement for any number of rows."""
+    return (
+        select(Conversation, Message, User.full_name, _participants_json(), _unread_count())
+        .outerjoin(Message, Message.id == Conversation.last_message_id)
+        .outerjoin(User, User.id == Message.sender_id)
+    )
+
+
+def _inbox_row(row: Row[Conversation, Message | None, str | None, Any, int]) -> InboxRow:
+    conversation, message, sender_name, participants, unread = row
+    found = []
+    for _, user_id, group_id, role, user_name, patient_id, group_name in sorted(
+        rows_of(participants)
+    ):
         if user_id is not None:
-            row = ParticipantRow("user", user_id, user_name or "", role, patient_id)
+            found.append(
+                ParticipantRow("user", user_id, user_name or "", ParticipantRole(role), patient_id)
+            )
         else:
             assert group_id is not None, "a participant is a user or a group"
-            row = ParticipantRow("group", group_id, group_name or "", role)
-        found[conversation_id].append(row)
-    return found
+            found.append(ParticipantRow("group", group_id, group_name or "", ParticipantRole(role)))
+    return InboxRow(conversation, message, sender_name, found, unread)
+
+
+_CONVERSATION_ROW = _summary_row().where(Conversation.id == bindparam("conversation_id"))
+
+
+async def conversation_row(session: AsyncSession, conversation_id: int, reader_id: int) -> InboxRow:
+    """One conversation as a summary shows it, read afresh (it may have changed in this
+    transaction)."""
+    result = await session.execute(
+        _CONVERSATION_ROW.execution_options(populate_existing=True),
+        {"conversation_id": conversation_id, "reader": reader_id},
+    )
+    return _inbox_row(result.one())
 
 
 async def organisation_ids(session: AsyncSession, conversation_id: int) -> list[int]:
@@ -117,26 +162,27 @@ async def inbox_page(
     patient_id: str | None,
     after: tuple[datetime, int] | None,
     limit: int,
+    reader_id: int,
 ) -> list[InboxRow]:
-    """Newest activity first, with each conversation's last message and its sender."""
+    """Newest activity first, each conversation as a summary shows it (`_summary_row`)."""
     statement = _inbox_statement(
         shape, status is not None, patient_id is not None, after is not None
     )
     parameters = values | {
+        "reader": reader_id,
         "inbox_limit": limit,
         "inbox_status": status,
         "inbox_patient": patient_id,
     }
     if after is not None:
         parameters |= {"inbox_after_at": after[0], "inbox_after_id": after[1]}
-    rows = await session.execute(statement, parameters)
-    return [InboxRow(conversation, message, name) for conversation, message, name in rows]
+    return [_inbox_row(row) for row in await session.execute(statement, parameters)]
 
 
 @functools.cache
 def _inbox_statement(
     shape: ListingShape, by_status: bool, by_patient: bool, paged: bool
-) -> Select[Conversation, Message, str]:
+) -> Select[Conversation, Message, str, Any, int]:
     """Each source gives its newest `limit` readable conversations from an index of its own,
     so a page costs about `limit` rows a source, however many conversations there are;
     every conversation the caller may read is in one source, so the newest `limit` of
@@ -145,10 +191,8 @@ def _inbox_statement(
     branches = [_candidates(source, by_status, by_patient, paged) for source in listing.sources]
     candidates = union(*branches).subquery()
     return (
-        select(Conversation, Message, User.full_name)
+        _summary_row()
         .join(candidates, candidates.c.id == Conversation.id)
-        .outerjoin(Message, Message.id == Conversation.last_message_id)
-        .outerjoin(User, User.id == Message.sender_id)
         .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
         .limit(bindparam("inbox_limit"))
     )
@@ -192,31 +236,106 @@ async def unread_counts(
     }
 
 
+def _message_rows() -> Select[Message, str, int | None, Any]:
+    """Messages as a thread shows them: each with its sender's name, its newest
+    correction and its receipts, in one statement."""
+    correction = aliased(Message)
+    newest_correction = (
+        select(func.max(correction.id)).where(correction.amends_id == Message.id).scalar_subquery()
+    )
+    receipt = aliased(MessageReceipt)
+    receipts = (
+        select(
+            json_rows(
+                receipt.user_id,
+                receipt.delivered_at.is_not(None) | receipt.read_at.is_not(None),
+                receipt.read_at.is_not(None),
+            )
+        )
+        .where(receipt.message_id == Message.id)
+        .scalar_subquery()
+    )
+    return select(Message, User.full_name, newest_correction, receipts).join(
+        User, User.id == Message.sender_id
+    )
+
+
+def _thread_statement(*, paged: bool) -> Select[Message, str, int | None, Any]:
+    """The newest messages older than the cursor, newest first."""
+    statement = (
+        _message_rows()
+        .where(Message.conversation_id == bindparam("page_conversation", type_=Integer))
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(bindparam("page_limit", type_=Integer))
+    )
+    if paged:  # a row comparison: the thread's index can seek to it
+        before = tuple_(
+            bindparam("page_before_at", type_=UtcDateTime),
+            bindparam("page_before_id", type_=BigIntId),
+        )
+        statement = statement.where(tuple_(Message.created_at, Message.id) < before)
+    return statement
+
+
+_THREAD_PAGE = {paged: _thread_statement(paged=paged) for paged in (False, True)}
+
+
+def page_parameters(
+    conversation_id: int, before: tuple[datetime, int] | None, limit: int
+) -> dict[str, object]:
+    """The parameters of a page of the thread, for `thread_page` and `MARK_PAGE_DELIVERED`."""
+    parameters: dict[str, object] = {"page_conversation": conversation_id, "page_limit": limit}
+    if before is not None:
+        parameters |= {"page_before_at": before[0], "page_before_id": before[1]}
+    return parameters
+
+
 async def thread_page(
     session: AsyncSession, conversation_id: int, *, before: tuple[datetime, int] | None, limit: int
-) -> list[tuple[Message, str]]:
-    """The newest `limit` messages older than the cursor, newest first, with sender names."""
-    statement = (
-        select(Message, User.full_name)
-        .join(User, User.id == Message.sender_id)
-        .where(Message.conversation_id == conversation_id)
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(limit)
+) -> list[ThreadRow]:
+    """The newest `limit` messages older than the cursor, newest first."""
+    result = await session.execute(
+        _THREAD_PAGE[before is not None], page_parameters(conversation_id, before, limit)
     )
-    if before is not None:  # a row comparison: the thread's index can seek to it
-        statement = statement.where(tuple_(Message.created_at, Message.id) < tuple_(*before))
-    return [(message, name) for message, name in await session.execute(statement)]
+    return [_thread_row(row) for row in result]
 
 
-async def message_with_sender(session: AsyncSession, message_id: int) -> tuple[Message, str]:
-    row = (
-        await session.execute(
-            select(Message, User.full_name)
-            .join(User, User.id == Message.sender_id)
-            .where(Message.id == message_id)
+_MESSAGE_BY_UUID = _message_rows().where(Message.uuid == bindparam("message_uuid"))
+
+
+async def thread_row_by_uuid(session: AsyncSession, uuid: UUID) -> ThreadRow | None:
+    row = (await session.execute(_MESSAGE_BY_UUID, {"message_uuid": uuid})).one_or_none()
+    return None if row is None else _thread_row(row)
+
+
+def _thread_row(row: Row[Message, str, int | None, Any]) -> ThreadRow:
+    message, sender_name, amended_by, receipts = row
+    found = sorted(rows_of(receipts))
+    return ThreadRow(
+        message,
+        sender_name,
+        amended_by,
+        delivered_to=[user_id for user_id, delivered, _ in found if delivered],
+        read_by=[user_id for user_id, _, read in found if read],
+    )
+
+
+def _mark_page_delivered(*, paged: bool) -> Update:
+    page = _thread_statement(paged=paged).with_only_columns(Message.id)
+    return (
+        update(MessageReceipt)
+        .where(
+            MessageReceipt.user_id == bindparam("page_reader", type_=Integer),
+            MessageReceipt.message_id.in_(page),
+            MessageReceipt.delivered_at.is_(None),
         )
-    ).one()
-    return row[0], row[1]
+        .values(delivered_at=bindparam("page_delivered_at", type_=UtcDateTime))
+    )
+
+
+MARK_PAGE_DELIVERED = {paged: _mark_page_delivered(paged=paged) for paged in (False, True)}
+"""Delivers a page of the thread (`page_parameters`) to `page_reader` at
+`page_delivered_at`; a write to send with the page's audit row."""
 
 
 async def latest_version(session: AsyncSession, message_id: int) -> int:
@@ -232,61 +351,6 @@ async def latest_version(session: AsyncSession, message_id: int) -> int:
     ) is not None:
         current = correction
     return current
-
-
-@dataclass(frozen=True)
-class MessageState:
-    """What has happened to a message since it was sent."""
-
-    amended_by: int | None  # the newest message that amends it
-    delivered_to: list[int]
-    read_by: list[int]
-
-
-async def message_states(session: AsyncSession, message_ids: list[int]) -> dict[int, MessageState]:
-    """For each message: its newest amendment, who it was delivered to, who read it; in
-    one query (a row per receipt)."""
-    amendment = aliased(Message)
-    newest_amendment = (
-        select(func.max(amendment.id)).where(amendment.amends_id == Message.id).scalar_subquery()
-    )
-    statement = (
-        select(
-            Message.id,
-            newest_amendment,
-            MessageReceipt.user_id,
-            MessageReceipt.delivered_at,
-            MessageReceipt.read_at,
-        )
-        .outerjoin(MessageReceipt, MessageReceipt.message_id == Message.id)
-        .where(Message.id.in_(message_ids))
-        .order_by(Message.id, MessageReceipt.user_id)
-    )
-    states = {message_id: MessageState(None, [], []) for message_id in message_ids}
-    for message_id, amended_by, user_id, delivered_at, read_at in await session.execute(statement):
-        state = states[message_id] = dataclasses.replace(states[message_id], amended_by=amended_by)
-        if user_id is None:
-            continue
-        if delivered_at is not None or read_at is not None:
-            state.delivered_to.append(user_id)
-        if read_at is not None:
-            state.read_by.append(user_id)
-    return states
-
-
-async def mark_delivered(
-    session: AsyncSession, user_id: int, message_ids: list[int], now: datetime
-) -> None:
-    await session.execute(
-        update(MessageReceipt)
-        .where(
-            MessageReceipt.user_id == user_id,
-            MessageReceipt.message_id.in_(message_ids),
-            MessageReceipt.delivered_at.is_(None),
-        )
-        .values(delivered_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def mark_read(
@@ -365,10 +429,6 @@ async def message_exists(session: AsyncSession, uuid: UUID) -> bool:
 
 async def message_id_by_fhir_id(session: AsyncSession, fhir_id: str) -> int | None:
     return await session.scalar(select(Message.id).where(Message.fhir_id == fhir_id))
-
-
-async def message_by_uuid(session: AsyncSession, uuid: UUID) -> Message | None:
-    return await session.scalar(select(Message).where(Message.uuid == uuid))
 
 
 async def remember_failure(session: AsyncSession, fhir_id: str, kind: str, reason: str) -> None:

@@ -163,10 +163,10 @@ async def _write(
     async def projected_before() -> MessageRead | None:
         if (earlier := await idempotency.earlier_answer(session, request)) is not None:
             return MessageRead.model_validate_json(earlier)
-        existing = await repository.message_by_uuid(session, stored.uuid)
+        existing = await repository.thread_row_by_uuid(session, stored.uuid)
         if existing is None:
             return None
-        answer = (await thread_view.message_reads(session, [(existing, view.user.full_name)]))[0]
+        answer = thread_view.message_read(existing)
         idempotency.remember(session, request, 201, answer.model_dump_json())
         return answer
 

@@ -16,6 +16,7 @@ from app.messaging import projector, repository
 from app.messaging.conversations import detail_of
 from app.messaging.gate import ConversationView, load_view
 from app.messaging.models import Message
+from app.messaging.records import ThreadRow
 from app.messaging.schemas import (
     AttachmentRead,
     ConversationDetail,
@@ -60,13 +61,11 @@ async def open_conversation(
 async def _thread_page(
     session: AsyncSession, view: ConversationView, *, before: str | None, limit: int
 ) -> Page[MessageRead]:
+    """Reading a page delivers its messages to the reader and is audited: one round trip
+    on PostgreSQL, before the page is read so that it shows its own delivery."""
     conversation_id = view.conversation.id
     cursor = decode_cursor(before, datetime, int, parameter="before") if before else None
-    rows = await repository.thread_page(session, conversation_id, before=cursor, limit=limit + 1)
-    page = rows[:limit]
-    await repository.mark_delivered(
-        session, view.user.id, [message.id for message, _ in page], utc_now()
-    )
+    page_of = repository.page_parameters(conversation_id, cursor, limit)
     await audit.record_at_once(
         session,
         AuditEntry(
@@ -75,35 +74,32 @@ async def _thread_page(
             patient_id=view.conversation.patient_id,
             conversation_id=conversation_id,
         ),
+        along_with=repository.MARK_PAGE_DELIVERED[cursor is not None],
+        parameters=page_of | {"page_reader": view.user.id, "page_delivered_at": utc_now()},
     )
-    oldest = page[-1][0] if len(rows) > limit else None
-    items = await message_reads(session, list(reversed(page)))
+    rows = await repository.thread_page(session, conversation_id, before=cursor, limit=limit + 1)
+    page = rows[:limit]
+    oldest = page[-1].message if len(rows) > limit else None
     next_cursor = encode_cursor(oldest.created_at.isoformat(), oldest.id) if oldest else None
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=[message_read(row) for row in reversed(page)], next_cursor=next_cursor)
 
 
-async def message_reads(
-    session: AsyncSession, rows: list[tuple[Message, str]]
-) -> list[MessageRead]:
-    ids = [message.id for message, _ in rows]
-    states = await repository.message_states(session, ids)
-    return [
-        MessageRead(
-            id=message.id,
-            fhir_id=message.fhir_id,
-            conversation_id=message.conversation_id,
-            sender=PersonRead(id=message.sender_id, name=sender_name),
-            type=message.type,
-            text=message.body,
-            attachment=_attachment_read(message),
-            amends_id=message.amends_id,
-            amended_by_id=states[message.id].amended_by,
-            sent_at=message.created_at,
-            delivered_to=states[message.id].delivered_to,
-            read_by=states[message.id].read_by,
-        )
-        for message, sender_name in rows
-    ]
+def message_read(row: ThreadRow) -> MessageRead:
+    message = row.message
+    return MessageRead(
+        id=message.id,
+        fhir_id=message.fhir_id,
+        conversation_id=message.conversation_id,
+        sender=PersonRead(id=message.sender_id, name=row.sender_name),
+        type=message.type,
+        text=message.body,
+        attachment=_attachment_read(message),
+        amends_id=message.amends_id,
+        amended_by_id=row.amended_by,
+        sent_at=message.created_at,
+        delivered_to=row.delivered_to,
+        read_by=row.read_by,
+    )
 
 
 def _attachment_read(message: Message) -> AttachmentRead | None:
