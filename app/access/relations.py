@@ -173,11 +173,11 @@ def _features_of(
 ) -> FeatureConditions:
     """Every set the rules need, and every single feature (to tell what is off)."""
     wanted = FEATURE_SETS | {frozenset({key}) for key in FeatureKey}
-    return {
+    return {  # in a fixed order, so the SQL is the same in every process
         features: exists().where(
             belongs, *(_switched_on(organisation_id, key) for key in sorted(features))
         )
-        for features in wanted
+        for features in sorted(wanted, key=sorted)
     }
 
 

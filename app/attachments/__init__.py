@@ -1,1 +1,2 @@
-"""Images and voice notes: checked by their bytes, cleaned, stored as FHIR Binaries."""
+"""Downloading an image or voice note of a message, for those who may read it. Sending one
+is in `app.messaging.sending`; cleaning the bytes is in `app.media`."""

@@ -12,7 +12,6 @@ class ParticipantRow:
     id: int
     name: str
     role: ParticipantRole
-    patient_id: str | None = None  # for a patient's own login
 
 
 @dataclass(frozen=True)

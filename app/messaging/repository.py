@@ -24,7 +24,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.dml import Update
 
 from app.access.relations import ListingShape, Source, conversation_listing
 from app.accounts.models import User
@@ -72,7 +71,6 @@ def _participants_json() -> ScalarSelect[Any]:
                 participant.group_id,
                 participant.role,
                 person.full_name,
-                person.fhir_patient_id,
                 group.name,
             )
         )
@@ -111,13 +109,9 @@ def _summary_row() -> Select[Conversation, Message, str, Any, int]:
 def _inbox_row(row: Row[Conversation, Message | None, str | None, Any, int]) -> InboxRow:
     conversation, message, sender_name, participants, unread = row
     found = []
-    for _, user_id, group_id, role, user_name, patient_id, group_name in sorted(
-        rows_of(participants)
-    ):
+    for _, user_id, group_id, role, user_name, group_name in sorted(rows_of(participants)):
         if user_id is not None:
-            found.append(
-                ParticipantRow("user", user_id, user_name or "", ParticipantRole(role), patient_id)
-            )
+            found.append(ParticipantRow("user", user_id, user_name or "", ParticipantRole(role)))
         else:
             assert group_id is not None, "a participant is a user or a group"
             found.append(ParticipantRow("group", group_id, group_name or "", ParticipantRole(role)))
@@ -288,10 +282,9 @@ def _thread_statement(*, paged: bool) -> Select[Message, str, int | None, Any]:
 _THREAD_PAGE = {paged: _thread_statement(paged=paged) for paged in (False, True)}
 
 
-def page_parameters(
+def _page_parameters(
     conversation_id: int, before: tuple[datetime, int] | None, limit: int
 ) -> dict[str, object]:
-    """The parameters of a page of the thread, for `thread_page` and `MARK_PAGE_DELIVERED`."""
     parameters: dict[str, object] = {"page_conversation": conversation_id, "page_limit": limit}
     if before is not None:
         parameters |= {"page_before_at": before[0], "page_before_id": before[1]}
@@ -299,13 +292,19 @@ def page_parameters(
 
 
 async def thread_page(
-    session: AsyncSession, conversation_id: int, *, before: tuple[datetime, int] | None, limit: int
+    session: AsyncSession,
+    conversation_id: int,
+    *,
+    before: tuple[datetime, int] | None,
+    limit: int,
+    reader_id: int,
 ) -> list[ThreadRow]:
-    """The newest `limit` messages older than the cursor, newest first."""
+    """The newest `limit` messages older than the cursor, newest first, as the reader sees
+    them once the page is delivered to them (`MARK_DELIVERED`)."""
     result = await session.execute(
-        _THREAD_PAGE[before is not None], page_parameters(conversation_id, before, limit)
+        _THREAD_PAGE[before is not None], _page_parameters(conversation_id, before, limit)
     )
-    return [_thread_row(row) for row in result]
+    return [_thread_row(row, delivering_to=reader_id) for row in result]
 
 
 _MESSAGE_BY_UUID = _message_rows().where(Message.uuid == bindparam("message_uuid"))
@@ -316,34 +315,35 @@ async def thread_row_by_uuid(session: AsyncSession, uuid: UUID) -> ThreadRow | N
     return None if row is None else _thread_row(row)
 
 
-def _thread_row(row: Row[Message, str, int | None, Any]) -> ThreadRow:
+def _thread_row(
+    row: Row[Message, str, int | None, Any], *, delivering_to: int | None = None
+) -> ThreadRow:
     message, sender_name, amended_by, receipts = row
     found = sorted(rows_of(receipts))
     return ThreadRow(
         message,
         sender_name,
         amended_by,
-        delivered_to=[user_id for user_id, delivered, _ in found if delivered],
+        delivered_to=[
+            user_id
+            for user_id, delivered, _ in found
+            if delivered or user_id == delivering_to  # a recipient reading it now
+        ],
         read_by=[user_id for user_id, _, read in found if read],
     )
 
 
-def _mark_page_delivered(*, paged: bool) -> Update:
-    page = _thread_statement(paged=paged).with_only_columns(Message.id)
-    return (
-        update(MessageReceipt)
-        .where(
-            MessageReceipt.user_id == bindparam("page_reader", type_=Integer),
-            MessageReceipt.message_id.in_(page),
-            MessageReceipt.delivered_at.is_(None),
-        )
-        .values(delivered_at=bindparam("page_delivered_at", type_=UtcDateTime))
+MARK_DELIVERED = (
+    update(MessageReceipt)
+    .where(
+        MessageReceipt.user_id == bindparam("delivered_to", type_=Integer),
+        MessageReceipt.message_id.in_(bindparam("delivered_ids", expanding=True)),
+        MessageReceipt.delivered_at.is_(None),
     )
-
-
-MARK_PAGE_DELIVERED = {paged: _mark_page_delivered(paged=paged) for paged in (False, True)}
-"""Delivers a page of the thread (`page_parameters`) to `page_reader` at
-`page_delivered_at`; a write to send with the page's audit row."""
+    .values(delivered_at=bindparam("delivered_at_time", type_=UtcDateTime))
+)
+"""Delivers messages (`delivered_ids`) to a reader (`delivered_to`) at `delivered_at_time`:
+a write to send with the audit row of the reading."""
 
 
 async def latest_version(session: AsyncSession, message_id: int) -> int:

@@ -61,24 +61,29 @@ async def open_conversation(
 async def _thread_page(
     session: AsyncSession, view: ConversationView, *, before: str | None, limit: int
 ) -> Page[MessageRead]:
-    """Reading a page delivers its messages to the reader and is audited: one round trip
-    on PostgreSQL, before the page is read so that it shows its own delivery."""
-    conversation_id = view.conversation.id
+    """Reading a page delivers its messages to the reader, and is audited: the two in one
+    round trip on PostgreSQL, after the page (so exactly what it shows is delivered)."""
+    conversation_id, reader = view.conversation.id, view.user.id
     cursor = decode_cursor(before, datetime, int, parameter="before") if before else None
-    page_of = repository.page_parameters(conversation_id, cursor, limit)
+    rows = await repository.thread_page(
+        session, conversation_id, before=cursor, limit=limit + 1, reader_id=reader
+    )
+    page = rows[:limit]
     await audit.record_at_once(
         session,
         AuditEntry(
             action="messages.read_thread",
-            actor_id=view.user.id,
+            actor_id=reader,
             patient_id=view.conversation.patient_id,
             conversation_id=conversation_id,
         ),
-        along_with=repository.MARK_PAGE_DELIVERED[cursor is not None],
-        parameters=page_of | {"page_reader": view.user.id, "page_delivered_at": utc_now()},
+        along_with=repository.MARK_DELIVERED,
+        parameters={
+            "delivered_ids": [row.message.id for row in page],
+            "delivered_to": reader,
+            "delivered_at_time": utc_now(),
+        },
     )
-    rows = await repository.thread_page(session, conversation_id, before=cursor, limit=limit + 1)
-    page = rows[:limit]
     oldest = page[-1].message if len(rows) > limit else None
     next_cursor = encode_cursor(oldest.created_at.isoformat(), oldest.id) if oldest else None
     return Page(items=[message_read(row) for row in reversed(page)], next_cursor=next_cursor)
