@@ -140,17 +140,21 @@ async def organisation_ids(session: AsyncSession, conversation_id: int) -> list[
     return list(await session.scalars(statement))
 
 
+_MEMBERSHIPS = union_all(
+    select(literal("organisation"), StaffMembership.organisation_id).where(
+        StaffMembership.user_id == bindparam("member")
+    ),
+    select(literal("group"), GroupMember.group_id).where(
+        GroupMember.user_id == bindparam("member")
+    ),
+)
+
+
 async def memberships(session: AsyncSession, user_id: int) -> tuple[list[int], list[int]]:
     """The organisations a user staffs and the groups they belong to, in one query."""
-    statement = union_all(
-        select(literal("organisation"), StaffMembership.organisation_id).where(
-            StaffMembership.user_id == user_id
-        ),
-        select(literal("group"), GroupMember.group_id).where(GroupMember.user_id == user_id),
-    )
     organisations: list[int] = []
     groups: list[int] = []
-    for kind, row_id in await session.execute(statement):
+    for kind, row_id in await session.execute(_MEMBERSHIPS, {"member": user_id}):
         (organisations if kind == "organisation" else groups).append(row_id)
     return sorted(organisations), sorted(groups)
 
