@@ -17,7 +17,6 @@ from app.audit.models import AuditEvent
 from app.db import CLIENT_ADDRESS, keep_whatever_happens, utc_now
 
 _INSERT = insert(AuditEvent)  # built once: its values are bound at execution
-_COLUMNS = [column.key for column in AuditEvent.__table__.columns if column.key != "id"]
 ALLOWED = "allowed"
 DENIED = "denied"
 
@@ -70,7 +69,8 @@ def _insert_with(write: UpdateBase) -> Insert:
     # Parameters named like a column would also be taken as values for the write's own
     # table (a `conversation_id` would be SET on every row it updates): the row's values
     # are therefore bound under names of their own.
-    named = insert(AuditEvent).values({key: bindparam(f"audit_{key}") for key in _COLUMNS})
+    columns = [column.key for column in AuditEvent.__table__.columns if column.key != "id"]
+    named = insert(AuditEvent).values({key: bindparam(f"audit_{key}") for key in columns})
     return named.add_cte(write.cte("recorded_write"))
 
 
