@@ -1,0 +1,250 @@
+"""FHIR is a record other systems write too: what they add to Parley's threads is kept, shown
+and rebuilt, never a crash and never erased.
+
+Each test writes standard FHIR straight to the server (as another EHR would) and then uses
+Parley through its API and its CLI, on the embedded store and on HAPI.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fhir.resources.R4B.communication import Communication
+from fhir.resources.R4B.practitioner import Practitioner
+
+from app.config import Settings
+from app.fhir.protocol import FhirGateway
+from tests.support.auth import Account
+from tests.support.processes import parley_environment, run_parley
+from tests.support.projection import drop_projection
+from tests.support.world import World, build_world, call, ok
+
+pytestmark = pytest.mark.usefixtures("fhir_url")
+
+FOREIGN_SYSTEM = "https://ehr.example.org/Id/thread"
+
+
+def reproject_env(settings: Settings) -> dict[str, str]:
+    return parley_environment(
+        PARLEY_DATABASE_URL=settings.database_url, PARLEY_FHIR_URL=settings.fhir_url
+    )
+
+
+async def started(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    conversation: dict[str, Any] = await ok(
+        await call(
+            client, "POST", "/api/v1/conversations", world.clinician_a,
+            json={"patient_id": world.patient_1, "subject": "Statin review",
+                  "include_patient": True, "message": {"text": "How are the new tablets?"}},
+        )
+    )  # fmt: skip
+    return conversation
+
+
+async def practitioner(fhir: FhirGateway, family: str) -> str:
+    """A clinician of another system, as that system would record them."""
+    created = await fhir.create(
+        Practitioner.model_validate(
+            {"resourceType": "Practitioner", "name": [{"family": family, "given": ["Ada"]}]}
+        )
+    )
+    return str(created.id)
+
+
+async def decorate_header(fhir: FhirGateway, header_id: str, practitioner_id: str) -> None:
+    """Another system adds a recipient of its own and fields Parley never writes."""
+    current = await fhir.read(Communication, header_id)
+    document = current.model_dump(mode="json")
+    document["recipient"] = [
+        *document["recipient"],
+        {"reference": f"Practitioner/{practitioner_id}", "display": "Dr Ada Lovelace"},
+    ]
+    document["identifier"] = [*document["identifier"], {"system": FOREIGN_SYSTEM, "value": "T-1"}]
+    document["note"] = [{"text": "Copied to the renal team"}]
+    document["priority"] = "urgent"
+    document["medium"] = [
+        {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode",
+                     "code": "WRITTEN"}]}
+    ]  # fmt: skip
+    changed = Communication.model_validate(document)
+    await fhir.update(changed, if_match=str(current.meta.versionId))  # type: ignore[union-attr]
+
+
+async def foreign_reply(
+    fhir: FhirGateway, header_id: str, patient_id: str, practitioner_id: str, *, display: bool
+) -> str:
+    """A reply another system posts into the thread: standard elements only, no Parley marks."""
+    sender: dict[str, Any] = {"reference": f"Practitioner/{practitioner_id}"}
+    if display:
+        sender["display"] = "Dr Ada Lovelace"
+    created = await fhir.create(
+        Communication.model_validate(
+            {
+                "resourceType": "Communication",
+                "status": "completed",
+                "partOf": [{"reference": f"Communication/{header_id}"}],
+                "subject": {"reference": f"Patient/{patient_id}"},
+                "sender": sender,
+                "sent": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
+                "payload": [{"contentString": "Kidney function is fine; carry on."}],
+            }
+        )
+    )
+    return str(created.id)
+
+
+async def test_a_header_another_system_changed_can_still_be_closed_and_keeps_its_fields(
+    client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
+) -> None:
+    world = await build_world(client, admin)
+    conversation = await started(client, world)
+    fhir: FhirGateway = app.state.fhir
+    practitioner_id = await practitioner(fhir, "Lovelace")
+    await decorate_header(fhir, conversation["fhir_id"], practitioner_id)
+    path = f"/api/v1/conversations/{conversation['id']}"
+
+    closed = await call(client, "PATCH", path, world.clinician_a, json={"status": "closed"})
+    reopened = await call(client, "PATCH", path, world.clinician_a, json={"status": "open"})
+    header = (await fhir.read(Communication, conversation["fhir_id"])).model_dump(mode="json")
+    rebuilt = await run_parley(
+        "reproject", "--since", "2000-01-01T00:00:00Z", env=reproject_env(settings)
+    )
+
+    assert closed.status_code == 200, closed.text
+    assert reopened.status_code == 200, reopened.text
+    assert header["status"] == "in-progress"
+    assert {"reference": f"Practitioner/{practitioner_id}", "display": "Dr Ada Lovelace"} in (
+        header["recipient"]
+    )
+    assert {"system": FOREIGN_SYSTEM, "value": "T-1"} in header["identifier"]
+    assert header["note"] == [{"text": "Copied to the renal team"}]
+    assert header["priority"] == "urgent"
+    assert header["medium"][0]["coding"][0]["code"] == "WRITTEN"
+    assert rebuilt.code == 0, rebuilt.stderr
+    assert "not projected" not in rebuilt.stderr
+
+
+async def test_a_participant_added_after_another_system_wrote_keeps_its_recipient(
+    client: httpx.AsyncClient, app: FastAPI, admin: Account
+) -> None:
+    world = await build_world(client, admin)
+    conversation = await started(client, world)
+    fhir: FhirGateway = app.state.fhir
+    practitioner_id = await practitioner(fhir, "Lovelace")
+    await decorate_header(fhir, conversation["fhir_id"], practitioner_id)
+
+    added = await call(
+        client, "POST", f"/api/v1/conversations/{conversation['id']}/participants",
+        world.clinician_a, json={"user_id": world.nurse_a.id},
+    )  # fmt: skip
+    header = (await fhir.read(Communication, conversation["fhir_id"])).model_dump(mode="json")
+
+    assert added.status_code == 200, added.text
+    references = [recipient.get("reference") for recipient in header["recipient"]]
+    assert f"Practitioner/{practitioner_id}" in references
+    assert header["note"] == [{"text": "Copied to the renal team"}]
+    assert len(header["recipient"]) == 4  # clinician A, patient 1, the nurse, Dr Lovelace
+
+
+@pytest.mark.parametrize("rebuild", ["--conversation", "--since"])
+async def test_a_reply_another_system_posts_into_a_thread_is_shown_with_its_sender(
+    client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings, rebuild: str
+) -> None:
+    world = await build_world(client, admin)
+    conversation = await started(client, world)
+    fhir: FhirGateway = app.state.fhir
+    practitioner_id = await practitioner(fhir, "Lovelace")
+    reply_id = await foreign_reply(
+        fhir, conversation["fhir_id"], world.patient_1, practitioner_id, display=True
+    )
+    argument = (
+        await _conversation_uuid(fhir, conversation["fhir_id"])
+        if rebuild == "--conversation"
+        else (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    )
+    path = f"/api/v1/conversations/{conversation['id']}"
+
+    first = await run_parley("reproject", rebuild, argument, env=reproject_env(settings))
+    second = await run_parley("reproject", rebuild, argument, env=reproject_env(settings))
+    thread = await ok(await call(client, "GET", f"{path}/messages", world.clinician_a))
+    inbox = await ok(await call(client, "GET", "/api/v1/conversations", world.patient_1_user))
+
+    assert first.code == 0, first.stderr
+    assert "not projected" not in first.stderr + second.stderr
+    assert "1 new of" in first.stdout.split("and")[1]
+    assert "0 new of" in second.stdout.split("and")[1]
+    assert [(item["sender"], item["text"]) for item in thread["items"]] == [
+        ({"id": world.clinician_a.id, "name": "Clinician A"}, "How are the new tablets?"),
+        ({"id": None, "name": "Dr Ada Lovelace"}, "Kidney function is fine; carry on."),
+    ]
+    assert thread["items"][1]["fhir_id"] == reply_id
+    mine = next(item for item in inbox["items"] if item["id"] == conversation["id"])
+    assert mine["unread_count"] == 2  # the reply is new to the patient as well
+    assert mine["last_message"]["sender"] == {"id": None, "name": "Dr Ada Lovelace"}
+
+
+async def test_a_foreign_sender_without_a_display_is_named_from_its_resource(
+    client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
+) -> None:
+    world = await build_world(client, admin)
+    conversation = await started(client, world)
+    fhir: FhirGateway = app.state.fhir
+    practitioner_id = await practitioner(fhir, "Hopper")
+    await foreign_reply(
+        fhir, conversation["fhir_id"], world.patient_1, practitioner_id, display=False
+    )
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+
+    finished = await run_parley("reproject", "--since", since, env=reproject_env(settings))
+    thread = await ok(
+        await call(
+            client, "GET", f"/api/v1/conversations/{conversation['id']}/messages",
+            world.clinician_a,
+        )
+    )  # fmt: skip
+
+    assert finished.code == 0, finished.stderr
+    assert "not projected" not in finished.stderr
+    assert thread["items"][-1]["sender"] == {"id": None, "name": "Ada Hopper"}
+
+
+async def test_a_thread_with_foreign_writes_rebuilds_from_fhir_alone(
+    client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
+) -> None:
+    world = await build_world(client, admin)
+    conversation = await started(client, world)
+    fhir: FhirGateway = app.state.fhir
+    practitioner_id = await practitioner(fhir, "Lovelace")
+    await decorate_header(fhir, conversation["fhir_id"], practitioner_id)
+    await foreign_reply(fhir, conversation["fhir_id"], world.patient_1, practitioner_id, display=True)
+    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    await run_parley("reproject", "--since", since, env=reproject_env(settings))
+    path = f"/api/v1/conversations/{conversation['id']}/messages"
+    before = await ok(await call(client, "GET", path, world.clinician_a))
+
+    await drop_projection(settings.database_url)
+    rebuilt = await run_parley("reproject", "--since", since, env=reproject_env(settings))
+    listing = await ok(await call(client, "GET", "/api/v1/conversations", world.clinician_a))
+    after = await ok(
+        await call(client, "GET", f"/api/v1/conversations/{listing['items'][0]['id']}/messages",
+                   world.clinician_a)
+    )  # fmt: skip
+
+    assert rebuilt.code == 0, rebuilt.stderr
+    assert "not projected" not in rebuilt.stderr
+    assert [(item["sender"]["name"], item["text"]) for item in after["items"]] == [
+        (item["sender"]["name"], item["text"]) for item in before["items"]
+    ]
+    assert len(after["items"]) == 2
+
+
+async def _conversation_uuid(fhir: FhirGateway, header_id: str) -> str:
+    """The conversation's Parley identifier, as another system reads it from the header."""
+    header = await fhir.read(Communication, header_id)
+    return next(
+        str(identifier.value)
+        for identifier in header.identifier or []
+        if identifier.system != FOREIGN_SYSTEM
+    )
