@@ -8,6 +8,7 @@ by which the reconciler finds everything Parley wrote.
 """
 
 import base64
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -31,6 +32,8 @@ ORGANISATION_SYSTEM = "urn:parley:organisation"
 JOINED_EXTENSION = "urn:parley:extension:joined"
 STATUS_CHANGED_EXTENSION = "urn:parley:extension:status-changed"
 CONVERSATION_TAG = Token(TAG_SYSTEM, "conversation")
+# Keys the rows of messages other systems wrote (which carry no Parley identifier).
+FOREIGN_MESSAGE_NAMESPACE = UUID("6f1d3a52-4c57-4d0e-9f7e-2b8f0c1a9e41")
 MESSAGE_TAG = Token(TAG_SYSTEM, "message")
 
 
@@ -42,6 +45,25 @@ class Party:
     id: int
     patient_id: str | None = None
     display: str | None = None
+
+
+@dataclass(frozen=True)
+class ForeignParty:
+    """A sender from another system: kept as it names itself (a reference, a display, or
+    both), never mistaken for a Parley user."""
+
+    reference: str | None
+    display: str | None
+
+    @property
+    def resource_type(self) -> str | None:
+        """`Practitioner` of `Practitioner/123` (or of an absolute URL ending so)."""
+        parts = (self.reference or "").split("/_history/")[0].rstrip("/").split("/")
+        return parts[-2] if len(parts) >= 2 and parts[-2][:1].isupper() else None
+
+    @property
+    def resource_id(self) -> str | None:
+        return (self.reference or "").split("/_history/")[0].rstrip("/").split("/")[-1] or None
 
 
 @dataclass(frozen=True)
@@ -77,12 +99,16 @@ class MessageRecord:
     uuid: UUID
     header_fhir_id: str
     patient_id: str
-    sender: Party
+    sender: Party | ForeignParty
     sent: datetime
     text: str | None = None
     attachment: AttachmentRef | None = None
     amends_fhir_id: str | None = None
     fhir_id: str | None = None
+
+    def sent_by(self, user_id: int) -> bool:
+        sender = self.sender
+        return isinstance(sender, Party) and sender.kind == "user" and sender.id == user_id
 
 
 def conversation_identifier(conversation_uuid: UUID) -> Token:
@@ -164,7 +190,7 @@ def build_message(message: MessageRecord) -> Communication:
         "partOf": [{"reference": f"Communication/{message.header_fhir_id}"}],
         "status": "completed",
         "subject": {"reference": f"Patient/{message.patient_id}"},
-        "sender": _reference(message.sender),
+        "sender": _sender_reference(message.sender),
         "sent": message.sent.isoformat(),
         "payload": _payload(message),
     }
@@ -209,8 +235,13 @@ def parse_conversation_header(communication: Communication) -> ConversationHeade
         patient_id=_referenced_id(communication.subject, "Patient"),
         subject=communication.topic.text if communication.topic else None,
         closed=communication.status == "completed",
-        recipients=tuple(_party(reference) for reference in communication.recipient or []),
-        initiator=_party(communication.sender) if communication.sender else None,
+        # Recipients other systems added are theirs: kept in FHIR, not Parley participants.
+        recipients=tuple(
+            party
+            for reference in communication.recipient or []
+            if isinstance(party := _any_party(reference), Party)
+        ),
+        initiator=_parley_party_or_none(communication.sender),
         organisation_ids=_organisation_ids(communication),
         fhir_id=communication.id,
         joined=_joined(communication),
@@ -237,8 +268,7 @@ def _joined(communication: Communication) -> dict[tuple[str, int], datetime]:
             ),
             None,
         )
-        if moment is not None:
-            party = _party(reference)
+        if moment is not None and isinstance(party := _any_party(reference), Party):
             joined[(party.kind, party.id)] = moment
     return joined
 
@@ -255,16 +285,22 @@ def _organisations_joined(communication: Communication) -> dict[int, datetime]:
 
 
 def parse_message(communication: Communication) -> MessageRecord:
+    """A message of a Parley thread, whoever wrote it: Parley's own carry its identifier and
+    a Parley sender; another system's are keyed by their resource id and keep their sender
+    as they gave it, and without `sent` count as sent when the server stored them."""
     payload = communication.payload or []
     part_of = communication.partOf[0] if communication.partOf else None
-    if communication.sent is None:
-        raise ValueError("a Parley message carries the time it was sent")
+    sent = communication.sent or (communication.meta.lastUpdated if communication.meta else None)
+    if sent is None:
+        raise ValueError("a message needs the time it was sent")
+    if communication.sender is None:
+        raise ValueError("a message needs a sender")
     return MessageRecord(
-        uuid=UUID(_identifier_value(communication, MESSAGE_SYSTEM)),
+        uuid=_message_uuid(communication),
         header_fhir_id=_referenced_id(part_of, "Communication"),
         patient_id=_referenced_id(communication.subject, "Patient"),
-        sender=_party(communication.sender),
-        sent=communication.sent,
+        sender=_any_party(communication.sender),
+        sent=sent,
         text=next((item.contentString for item in payload if item.contentString is not None), None),
         attachment=_attachment(
             next((item.contentAttachment for item in payload if item.contentAttachment), None)
@@ -272,6 +308,15 @@ def parse_message(communication: Communication) -> MessageRecord:
         amends_fhir_id=_amended_id(communication),
         fhir_id=communication.id,
     )
+
+
+def _message_uuid(communication: Communication) -> UUID:
+    if any(identifier.system == MESSAGE_SYSTEM for identifier in communication.identifier or []):
+        return UUID(_identifier_value(communication, MESSAGE_SYSTEM))
+    if not communication.id:
+        raise ValueError("a message from another system is known by its resource id")
+    # Stable for the resource, so a rebuild finds the row it made before.
+    return uuid.uuid5(FOREIGN_MESSAGE_NAMESPACE, f"Communication/{communication.id}")
 
 
 def _organisation_ids(communication: Communication) -> tuple[int, ...]:
@@ -322,6 +367,13 @@ def _identifier(token: Token) -> dict[str, str]:
     return {"system": token.system, "value": token.value}
 
 
+def _sender_reference(party: Party | ForeignParty) -> dict[str, Any]:
+    if isinstance(party, Party):
+        return _reference(party)
+    given = {"reference": party.reference, "display": party.display}
+    return {key: value for key, value in given.items() if value is not None}
+
+
 def _reference(party: Party) -> dict[str, Any]:
     system = USER_SYSTEM if party.kind == "user" else GROUP_SYSTEM
     reference: dict[str, Any] = {"identifier": {"system": system, "value": str(party.id)}}
@@ -334,10 +386,24 @@ def _reference(party: Party) -> dict[str, Any]:
     return reference
 
 
-def _party(reference: Any) -> Party:
+def _any_party(reference: Any) -> Party | ForeignParty:
+    """Parley's own party when the reference carries Parley's identifier, else another
+    system's, as it names itself."""
     identifier = getattr(reference, "identifier", None)
     if identifier is None or identifier.system not in (USER_SYSTEM, GROUP_SYSTEM):
-        raise ValueError("a Parley sender or recipient carries a urn:parley identifier")
+        return ForeignParty(reference=reference.reference, display=reference.display)
+    return _party(reference)
+
+
+def _parley_party_or_none(reference: Any) -> Party | None:
+    if reference is None:
+        return None
+    party = _any_party(reference)
+    return party if isinstance(party, Party) else None
+
+
+def _party(reference: Any) -> Party:
+    identifier = reference.identifier
     patient_id = None
     if reference.reference and reference.reference.startswith("Patient/"):
         patient_id = reference.reference.removeprefix("Patient/")

@@ -27,6 +27,7 @@ from app.directory.organisations import FeatureKey
 from app.errors import ConflictError, InvalidInputError
 from app.events import service as events
 from app.fhir.errors import FhirConflictError
+from app.fhir.ownership import merged_header
 from app.fhir.protocol import FhirGateway
 from app.fhir.resources import (
     ConversationHeader,
@@ -116,7 +117,7 @@ async def start_conversation(
         build_message(first_message),
         identifier=message_identifier(first_message.uuid),
         parse=parse_message,
-        is_own=lambda found: (found.header_fhir_id, found.sender.id) == (header.fhir_id, user.id),
+        is_own=lambda found: found.header_fhir_id == header.fhir_id and found.sent_by(user.id),
     )
 
     async def project() -> ConversationDetail:
@@ -303,7 +304,8 @@ async def update_header(
         version = current.meta.versionId if current.meta else None
         changed = change(parse_conversation_header(current))
         try:
-            await fhir.update(build_conversation_header(changed), if_match=str(version))
+            # Only Parley's elements change: what other systems wrote there stays.
+            await fhir.update(merged_header(current, changed), if_match=str(version))
             return changed
         except FhirConflictError:
             if attempt == HEADER_UPDATE_ATTEMPTS - 1:

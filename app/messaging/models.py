@@ -5,7 +5,17 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigIntId, UtcDateTime, utc_now
@@ -22,14 +32,19 @@ class Message(Base):
     """One message; append-only. A correction is a new message naming the one it amends."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_thread_order", "conversation_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_messages_thread_order", "conversation_id", "created_at", "id"),
+        CheckConstraint("sender_id IS NOT NULL OR sender_display IS NOT NULL", name="sender_named"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     # The identifier of the message Communication (urn:parley:message), and its idempotency key.
     uuid: Mapped[UUID] = mapped_column(Uuid, unique=True, default=uuid4)
     fhir_id: Mapped[str] = mapped_column(String(64), unique=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
-    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # None for a message another system wrote into the thread: `sender_display` names it.
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    sender_display: Mapped[str | None] = mapped_column(String(200))
     type: Mapped[MessageType] = mapped_column(
         string_enum(MessageType, "message_type"), default=MessageType.TEXT
     )

@@ -195,12 +195,14 @@ async def project_message(
     conversation_id: int,
     patient_id: str,
     record: MessageRecord,
-    sender_id: int,
+    sender_id: int | None,
+    sender_display: str | None = None,
     amends_id: int | None = None,
     audit_action: str | None = "messages.send",
 ) -> ProjectedMessage:
     """The SQL side of a send: the row, the conversation's pointers, the sender's read
     marker, a receipt for everyone else taking part, the live event, the audit row.
+    Another system's message has no Parley sender (`sender_id` None) but a display name.
 
     Run on the session's connection: plain statements, with nothing for the ORM to track."""
     connection = await session.connection()
@@ -211,6 +213,7 @@ async def project_message(
         "fhir_id": record.fhir_id,
         "conversation_id": conversation_id,
         "sender_id": sender_id,
+        "sender_display": sender_display,
         "type": kind,
         "body": record.text,
         "amends_id": amends_id,

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     Row,
     ScalarSelect,
@@ -96,11 +97,16 @@ def _unread_count() -> ScalarSelect[int]:
     )
 
 
+def _sender_name() -> ColumnElement[str | None]:
+    """The Parley user's name, or for another system's message the name it came with."""
+    return func.coalesce(User.full_name, Message.sender_display)
+
+
 def _summary_row() -> Select[Conversation, Message, str, Any, int]:
     """A conversation with what a summary shows of it: the last message and its sender, the
     participants, and the reader's unread count; one statement for any number of rows."""
     return (
-        select(Conversation, Message, User.full_name, _participants_json(), _unread_count())
+        select(Conversation, Message, _sender_name(), _participants_json(), _unread_count())
         .outerjoin(Message, Message.id == Conversation.last_message_id)
         .outerjoin(User, User.id == Message.sender_id)
     )
@@ -261,7 +267,7 @@ def _message_rows() -> Select[Message, str, int | None, Any]:
         .where(receipt.message_id == Message.id)
         .scalar_subquery()
     )
-    return select(Message, User.full_name, newest_correction, receipts).join(
+    return select(Message, _sender_name(), newest_correction, receipts).outerjoin(
         User, User.id == Message.sender_id
     )
 
@@ -420,6 +426,14 @@ async def conversation_by_uuid(session: AsyncSession, uuid: UUID) -> Conversatio
 
 async def conversation_by_fhir_id(session: AsyncSession, fhir_id: str) -> Conversation | None:
     return await session.scalar(select(Conversation).where(Conversation.fhir_id == fhir_id))
+
+
+async def known_conversation_fhir_ids(session: AsyncSession, fhir_ids: set[str]) -> set[str]:
+    """Which of these thread headers are Parley conversations."""
+    if not fhir_ids:
+        return set()
+    statement = select(Conversation.fhir_id).where(Conversation.fhir_id.in_(sorted(fhir_ids)))
+    return set((await session.scalars(statement)).all())
 
 
 async def participant_keys(session: AsyncSession, conversation_id: int) -> set[tuple[str, int]]:

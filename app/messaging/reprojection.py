@@ -19,17 +19,18 @@ from uuid import UUID
 from fhir.resources.R4B.communication import Communication
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.accounts.models import User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth import service as users
 from app.conversations.models import Conversation
 from app.fhir.errors import FhirError, FhirNotFoundError
-from app.fhir.protocol import FhirGateway, SearchParams
+from app.fhir.names import name_of
+from app.fhir.protocol import FhirGateway, SearchParams, Token
 from app.fhir.resources import (
     CONVERSATION_TAG,
     MESSAGE_TAG,
     ConversationHeader,
+    ForeignParty,
     MessageRecord,
     conversation_identifier,
     parse_conversation_header,
@@ -46,6 +47,7 @@ Progress = Callable[[str], None]
 ParsedT = TypeVar("ParsedT")
 RETRIED_PER_RUN = 1000  # the least recently tried first: every one gets its turn
 LISTED_AT_MOST = 100_000
+FOREIGN_SENDER = "Another system"
 logger = logging.getLogger(__name__)
 
 
@@ -86,7 +88,9 @@ async def reproject(
         work = functools.partial(_project_header, header=header, report=report)
         await _attempt(sessionmaker, report, header.fhir_id, "conversation", work)
         tick("conversation")
-    messages = await _messages_to_project(fhir, headers, conversation=conversation, since=since)
+    messages = await _messages_to_project(
+        sessionmaker, fhir, headers, conversation=conversation, since=since
+    )
     messages += [resource for resource in retried if not _is_header(resource)]
     records = await _parsed(sessionmaker, messages, parse_message, "message", report)
     for record in sorted(records, key=lambda message: (message.sent, str(message.uuid))):
@@ -189,22 +193,48 @@ def _header_search(conversation: UUID | None, since: datetime | None) -> SearchP
 
 
 async def _messages_to_project(
+    sessionmaker: async_sessionmaker[AsyncSession],
     fhir: FhirGateway,
     headers: list[ConversationHeader],
     *,
     conversation: UUID | None,
     since: datetime | None,
 ) -> list[Communication]:
+    """Every message of Parley's threads, whoever wrote it: Parley's own (tagged) and what
+    other systems posted into a Parley thread (`partOf` a Parley header, no tag)."""
     if conversation is not None:
         return [
             resource
             for header in headers
             async for resource in fhir.search(Communication, thread_search(str(header.fhir_id)))
         ]
-    params = [("_tag", str(MESSAGE_TAG)), ("_count", "100")]
+    params = [("_count", "100")]
     if since is not None:
         params.append(("_lastUpdated", f"ge{since.isoformat()}"))
-    return [resource async for resource in fhir.search(Communication, params)]
+    ours: list[Communication] = []
+    others: list[Communication] = []
+    async for resource in fhir.search(Communication, params):
+        if _is_header(resource):
+            continue
+        (ours if _has_tag(resource, MESSAGE_TAG) else others).append(resource)
+    threads = {str(header.fhir_id) for header in headers}
+    asked = {thread for resource in others if (thread := _thread_of(resource)) is not None}
+    async with sessionmaker() as session:
+        threads |= await rows.known_conversation_fhir_ids(session, asked - threads)
+    # Another system's Communications outside Parley's threads are none of Parley's business.
+    return ours + [resource for resource in others if _thread_of(resource) in threads]
+
+
+def _has_tag(resource: Communication, tag: Token) -> bool:
+    tags = resource.meta.tag if resource.meta and resource.meta.tag else []
+    return any((coding.system, coding.code) == (tag.system, tag.value) for coding in tags)
+
+
+def _thread_of(resource: Communication) -> str | None:
+    reference = resource.partOf[0].reference if resource.partOf else None
+    if not reference or "://" in reference or not reference.startswith("Communication/"):
+        return None
+    return reference.removeprefix("Communication/").split("/", 1)[0]
 
 
 async def _project_header(
@@ -235,9 +265,7 @@ async def _project_message(
     if conversation is None:
         header = parse_conversation_header(await fhir.read(Communication, record.header_fhir_id))
         conversation = await _project_header(session, header, report)
-    sender = await _sender(session, record)
-    if conversation is None or sender is None:
-        raise Unprojectable("its conversation or its sender is unknown to Parley")
+    sender_id, sender_display = await _sender(session, fhir, record)
     record = dataclasses.replace(record, text=_clean(record.text, multiline=True))
     amends_id = await _amended_row(session, fhir, record, report)
     if conversation.last_message_id is None:  # a conversation begins with its first message
@@ -247,7 +275,8 @@ async def _project_message(
         conversation_id=conversation.id,
         patient_id=conversation.patient_id,
         record=record,
-        sender_id=sender.id,
+        sender_id=sender_id,
+        sender_display=sender_display,
         amends_id=amends_id,
         audit_action=None,
     )
@@ -273,9 +302,20 @@ def _clean(text: str | None, *, multiline: bool) -> str | None:
         raise Unprojectable(f"its text {error}") from None
 
 
-async def _sender(session: AsyncSession, record: MessageRecord) -> User | None:
+async def _sender(
+    session: AsyncSession, fhir: FhirGateway, record: MessageRecord
+) -> tuple[int | None, str | None]:
+    """A Parley user's id; or, for another system's sender, no id and the name to show."""
+    if isinstance(record.sender, ForeignParty):
+        name = await name_of(fhir, record.sender)
+        try:
+            return None, clean(name, multiline=False)[:200] or FOREIGN_SENDER
+        except ValueError:  # hostile characters in a name: the message still shows
+            return None, FOREIGN_SENDER
     found = await users.users_by_ids(session, [record.sender.id])
-    return found[0] if found else None
+    if record.sender.kind != "user" or not found:
+        raise Unprojectable("its sender is unknown to Parley")
+    return found[0].id, None
 
 
 async def _amended_row(

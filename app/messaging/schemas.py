@@ -82,7 +82,9 @@ class ReadMarker(BaseModel):
 
 
 class PersonRead(BaseModel):
-    id: int
+    # None for someone of another system (a message it wrote into the thread), named
+    # from its FHIR resource.
+    id: int | None
     name: str
 
 

@@ -140,7 +140,7 @@ async def _write(
         identifier=message_identifier(record.uuid),
         parse=parse_message,
         is_own=lambda found: (
-            (found.header_fhir_id, found.sender.id) == (conversation.fhir_id, view.user.id)
+            found.header_fhir_id == conversation.fhir_id and found.sent_by(view.user.id)
         ),
     )
 

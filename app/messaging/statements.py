@@ -26,9 +26,9 @@ from app.directory.groups import GroupMember
 from app.messaging.models import Message, MessageReceipt
 
 MESSAGE_COLUMNS = (
-    "uuid", "fhir_id", "conversation_id", "sender_id", "type", "body", "amends_id",
-    "attachment_binary_id", "attachment_content_type", "attachment_size", "attachment_sha1",
-    "attachment_title", "attachment_duration_ms", "created_at",
+    "uuid", "fhir_id", "conversation_id", "sender_id", "sender_display", "type", "body",
+    "amends_id", "attachment_binary_id", "attachment_content_type", "attachment_size",
+    "attachment_sha1", "attachment_title", "attachment_duration_ms", "created_at",
 )  # fmt: skip
 # Parameters are named `m_<column>`: a parameter may not share a column's name here.
 INSERT_MESSAGE = (
@@ -51,12 +51,10 @@ def move_pointers(message_id: ColumnElement[Any]) -> Update:
     """Move the conversation's newest-message pointer forward (never back) and wake a
     `new` conversation on a reply, in one statement: concurrent sends lose no update."""
     newer = Conversation.last_message_at <= _sent()
+    # The sender is None for another system's message: a reply all the same.
     reply = and_(
         Conversation.status == ConversationStatus.NEW,
-        or_(
-            Conversation.created_by_id.is_(None),
-            Conversation.created_by_id != bindparam("sender", type_=Integer),
-        ),
+        Conversation.created_by_id.is_distinct_from(bindparam("sender", type_=Integer)),
     )
     return (
         update(Conversation)
@@ -109,7 +107,7 @@ def recipients(message_id: ColumnElement[Any]) -> Select[Any]:
     return select(message_id, User.id, conversation).where(
         User.id.in_(direct.union(through_groups)),
         User.is_active.is_(True),
-        User.id != bindparam("sender", type_=Integer),
+        User.id.is_distinct_from(bindparam("sender", type_=Integer)),
     )
 
 

@@ -26,6 +26,16 @@ pytestmark = pytest.mark.usefixtures("fhir_url")
 FOREIGN_SYSTEM = "https://ehr.example.org/Id/thread"
 
 
+def refused(stderr: str, *fhir_ids: str) -> list[str]:
+    """Which of these resources the run left unprojected (a shared FHIR server holds other
+    tests' resources too, and those may well be refused here)."""
+    return [fhir_id for fhir_id in fhir_ids if f"Communication/{fhir_id}:" in stderr]
+
+
+def moment_before_test() -> str:
+    return (datetime.now(UTC) - timedelta(seconds=2)).isoformat()
+
+
 def reproject_env(settings: Settings) -> dict[str, str]:
     return parley_environment(
         PARLEY_DATABASE_URL=settings.database_url, PARLEY_FHIR_URL=settings.fhir_url
@@ -98,6 +108,7 @@ async def foreign_reply(
 async def test_a_header_another_system_changed_can_still_be_closed_and_keeps_its_fields(
     client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
 ) -> None:
+    since = moment_before_test()
     world = await build_world(client, admin)
     conversation = await started(client, world)
     fhir: FhirGateway = app.state.fhir
@@ -106,11 +117,9 @@ async def test_a_header_another_system_changed_can_still_be_closed_and_keeps_its
     path = f"/api/v1/conversations/{conversation['id']}"
 
     closed = await call(client, "PATCH", path, world.clinician_a, json={"status": "closed"})
-    reopened = await call(client, "PATCH", path, world.clinician_a, json={"status": "open"})
+    reopened = await call(client, "PATCH", path, world.clinician_a, json={"status": "active"})
     header = (await fhir.read(Communication, conversation["fhir_id"])).model_dump(mode="json")
-    rebuilt = await run_parley(
-        "reproject", "--since", "2000-01-01T00:00:00Z", env=reproject_env(settings)
-    )
+    rebuilt = await run_parley("reproject", "--since", since, env=reproject_env(settings))
 
     assert closed.status_code == 200, closed.text
     assert reopened.status_code == 200, reopened.text
@@ -123,7 +132,7 @@ async def test_a_header_another_system_changed_can_still_be_closed_and_keeps_its
     assert header["priority"] == "urgent"
     assert header["medium"][0]["coding"][0]["code"] == "WRITTEN"
     assert rebuilt.code == 0, rebuilt.stderr
-    assert "not projected" not in rebuilt.stderr
+    assert refused(rebuilt.stderr, conversation["fhir_id"]) == []
 
 
 async def test_a_participant_added_after_another_system_wrote_keeps_its_recipient(
@@ -152,6 +161,7 @@ async def test_a_participant_added_after_another_system_wrote_keeps_its_recipien
 async def test_a_reply_another_system_posts_into_a_thread_is_shown_with_its_sender(
     client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings, rebuild: str
 ) -> None:
+    since = moment_before_test()
     world = await build_world(client, admin)
     conversation = await started(client, world)
     fhir: FhirGateway = app.state.fhir
@@ -162,7 +172,7 @@ async def test_a_reply_another_system_posts_into_a_thread_is_shown_with_its_send
     argument = (
         await _conversation_uuid(fhir, conversation["fhir_id"])
         if rebuild == "--conversation"
-        else (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+        else since
     )
     path = f"/api/v1/conversations/{conversation['id']}"
 
@@ -172,7 +182,7 @@ async def test_a_reply_another_system_posts_into_a_thread_is_shown_with_its_send
     inbox = await ok(await call(client, "GET", "/api/v1/conversations", world.patient_1_user))
 
     assert first.code == 0, first.stderr
-    assert "not projected" not in first.stderr + second.stderr
+    assert refused(first.stderr + second.stderr, reply_id, conversation["fhir_id"]) == []
     assert "1 new of" in first.stdout.split("and")[1]
     assert "0 new of" in second.stdout.split("and")[1]
     assert [(item["sender"], item["text"]) for item in thread["items"]] == [
@@ -188,14 +198,14 @@ async def test_a_reply_another_system_posts_into_a_thread_is_shown_with_its_send
 async def test_a_foreign_sender_without_a_display_is_named_from_its_resource(
     client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
 ) -> None:
+    since = moment_before_test()
     world = await build_world(client, admin)
     conversation = await started(client, world)
     fhir: FhirGateway = app.state.fhir
     practitioner_id = await practitioner(fhir, "Hopper")
-    await foreign_reply(
+    reply_id = await foreign_reply(
         fhir, conversation["fhir_id"], world.patient_1, practitioner_id, display=False
     )
-    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
 
     finished = await run_parley("reproject", "--since", since, env=reproject_env(settings))
     thread = await ok(
@@ -206,20 +216,22 @@ async def test_a_foreign_sender_without_a_display_is_named_from_its_resource(
     )  # fmt: skip
 
     assert finished.code == 0, finished.stderr
-    assert "not projected" not in finished.stderr
+    assert refused(finished.stderr, reply_id) == []
     assert thread["items"][-1]["sender"] == {"id": None, "name": "Ada Hopper"}
 
 
 async def test_a_thread_with_foreign_writes_rebuilds_from_fhir_alone(
     client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
 ) -> None:
+    since = moment_before_test()
     world = await build_world(client, admin)
     conversation = await started(client, world)
     fhir: FhirGateway = app.state.fhir
     practitioner_id = await practitioner(fhir, "Lovelace")
     await decorate_header(fhir, conversation["fhir_id"], practitioner_id)
-    await foreign_reply(fhir, conversation["fhir_id"], world.patient_1, practitioner_id, display=True)
-    since = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    reply_id = await foreign_reply(
+        fhir, conversation["fhir_id"], world.patient_1, practitioner_id, display=True
+    )
     await run_parley("reproject", "--since", since, env=reproject_env(settings))
     path = f"/api/v1/conversations/{conversation['id']}/messages"
     before = await ok(await call(client, "GET", path, world.clinician_a))
@@ -233,7 +245,7 @@ async def test_a_thread_with_foreign_writes_rebuilds_from_fhir_alone(
     )  # fmt: skip
 
     assert rebuilt.code == 0, rebuilt.stderr
-    assert "not projected" not in rebuilt.stderr
+    assert refused(rebuilt.stderr, reply_id, conversation["fhir_id"]) == []
     assert [(item["sender"]["name"], item["text"]) for item in after["items"]] == [
         (item["sender"]["name"], item["text"]) for item in before["items"]
     ]
