@@ -35,6 +35,9 @@ class Created(Generic[R]):
 class BinaryContent:
     content_type: str
     data: bytes
+    # The resource whose access rules the bytes follow (`Communication/<thread header>`),
+    # so a FHIR client that meets the Binary alone knows whose it is.
+    security_context: str | None = None
 
 
 class FhirGateway(Protocol):

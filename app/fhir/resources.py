@@ -21,6 +21,7 @@ from app.fhir.protocol import SearchParams, Token
 
 CONVERSATION_SYSTEM = "urn:parley:conversation"
 MESSAGE_SYSTEM = "urn:parley:message"
+PATIENT_SYSTEM = "urn:parley:patient"
 USER_SYSTEM = "urn:parley:user"
 GROUP_SYSTEM = "urn:parley:group"
 TAG_SYSTEM = "urn:parley:tag"
@@ -128,9 +129,23 @@ def thread_search(header_fhir_id: str, *, page_size: int = 100) -> SearchParams:
     ]
 
 
-def build_patient(*, given_name: str, family_name: str, birth_date: date | None = None) -> Patient:
+def patient_identifier(patient_uuid: UUID) -> Token:
+    return Token(PATIENT_SYSTEM, str(patient_uuid))
+
+
+def build_patient(
+    *,
+    given_name: str,
+    family_name: str,
+    birth_date: date | None = None,
+    patient_uuid: UUID | None = None,
+) -> Patient:
+    """A Patient under Parley's identifier (a fresh one unless given), which keys its
+    conditional create: a create retried after a lost answer finds the first one instead of
+    making a second patient."""
     document: dict[str, Any] = {
         "resourceType": "Patient",
+        "identifier": [_identifier(patient_identifier(patient_uuid or uuid.uuid4()))],
         "active": True,
         "name": [{"use": "official", "given": [given_name], "family": family_name}],
     }

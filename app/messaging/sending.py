@@ -99,7 +99,10 @@ async def send_attachment(
     )
     message_uuid = idempotency.uuid_for(request, f"message in {view.conversation.uuid}")
     binary_id = f"parley-{message_uuid.hex}"
-    await fhir.put_binary(binary_id, BinaryContent(prepared.content_type, prepared.data))
+    guard = f"Communication/{view.conversation.fhir_id}"  # who may see the thread sees it
+    await fhir.put_binary(
+        binary_id, BinaryContent(prepared.content_type, prepared.data, security_context=guard)
+    )
     sent = await reserve_send_time(session, conversation_id)
     await session.commit()
     record = dataclasses.replace(

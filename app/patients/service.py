@@ -1,6 +1,7 @@
 """Patients: a FHIR Patient (the record of the person) and Parley's metadata beside it."""
 
 from datetime import datetime
+from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +16,7 @@ from app.directory import repository as directory
 from app.directory.patients import ExternalAccessGrant, PatientMetadata
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.fhir.protocol import FhirGateway
-from app.fhir.resources import build_patient
+from app.fhir.resources import build_patient, patient_identifier
 from app.organisations import service as organisations_service
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import repository
@@ -41,11 +42,18 @@ async def create_patient(
 ) -> PatientRead:
     await access.authorize(session, actor, Action.PATIENT_CREATE, data.organisation_id)
     # FHIR first: if it fails, nothing is written here.
-    created = await fhir.create(
-        build_patient(
-            given_name=data.given_name, family_name=data.family_name, birth_date=data.birth_date
+    patient_uuid = uuid4()
+    created = (
+        await fhir.create_if_none_exist(
+            build_patient(
+                patient_uuid=patient_uuid,
+                given_name=data.given_name,
+                family_name=data.family_name,
+                birth_date=data.birth_date,
+            ),
+            identifier=patient_identifier(patient_uuid),
         )
-    )
+    ).resource
     patient = await repository.add(
         session,
         PatientMetadata(

@@ -5,6 +5,8 @@ import wave
 
 import httpx
 import pytest
+from fhir.resources.R4B.binary import Binary
+from fhir.resources.R4B.communication import Communication
 from sqlalchemy import func, select
 
 from app.config import Settings
@@ -15,6 +17,7 @@ from app.messaging.models import Message
 from tests.support.app import running_client
 from tests.support.auth import Account
 from tests.support.conversations import Thread
+from tests.support.fhir import fhir_gateway
 from tests.support.media import gps_of, jpeg_with_gps, png, wav
 from tests.support.world import call, ok
 
@@ -224,3 +227,26 @@ async def test_an_attachment_is_only_for_those_who_may_read_its_message(
     assert outsider.status_code == 404
     assert other_patient.status_code == 404
     assert not_an_attachment.status_code == 404
+
+
+@pytest.mark.usefixtures("fhir_url")
+async def test_an_attachment_binary_names_what_guards_it(
+    client: httpx.AsyncClient, thread: Thread, settings: Settings
+) -> None:
+    """A FHIR client that meets the Binary alone can tell whose it is: its securityContext
+    is the conversation it was sent in."""
+    sent = await ok(
+        await upload(
+            client, thread, thread.world.clinician_a, png(), filename="rash.png",
+            content_type="image/png",
+        )
+    )  # fmt: skip
+    conversation = await ok(await call(client, "GET", thread.url, thread.world.clinician_a))
+    async with fhir_gateway(settings) as fhir:
+        message = await fhir.read(Communication, sent["fhir_id"])
+        payload = message.payload or []
+        url = next(item.contentAttachment.url for item in payload if item.contentAttachment)
+        binary = await fhir.read(Binary, str(url).rsplit("/", 1)[-1])
+
+    assert binary.securityContext is not None
+    assert binary.securityContext.reference == f"Communication/{conversation['fhir_id']}"

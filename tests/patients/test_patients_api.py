@@ -5,8 +5,13 @@ import pytest
 from fhir.resources.R4B.patient import Patient
 
 from app.config import Settings
+from app.fhir.resources import PATIENT_SYSTEM
+from app.main import create_app
+from tests.support.app import running_client
 from tests.support.auth import Account, create_user, login
+from tests.support.faults import FaultyFhir
 from tests.support.fhir import fhir_gateway
+from tests.support.live import live_server
 from tests.support.world import add_staff, build_world, call, create_organisation
 
 
@@ -120,3 +125,36 @@ async def test_the_patient_list_pages_by_name(client: httpx.AsyncClient, admin: 
     names = [p["family_name"] for p in first.json()["items"] + second.json()["items"]]
     assert names == ["Alpha", "Bravo", "Charlie", "Delta"]
     assert second.json()["next_cursor"] is None
+
+
+@pytest.mark.hapi
+async def test_a_patient_whose_fhir_answer_was_lost_is_created_once(
+    client: httpx.AsyncClient, admin: Account, settings: Settings, hapi_url: str
+) -> None:
+    """The server made the Patient but its answer never came back: the retry finds that
+    Patient by its identifier instead of making a second one."""
+    organisation_id = await create_organisation(client, admin, "Registry")
+    proxy = FaultyFhir(hapi_url)
+    proxy.mode = "lost-answer"
+    async with live_server(proxy.app) as proxy_url:
+        faulty = settings.model_copy(update={"fhir_url": f"{proxy_url}/fhir"})
+        async with running_client(create_app(faulty)) as faulty_client:
+            created = await faulty_client.post(
+                "/api/v1/patients", headers=admin.headers,
+                json={"given_name": "Grace", "family_name": "Hopper", "birth_date": "1906-12-09",
+                      "organisation_id": organisation_id},
+            )  # fmt: skip
+    assert created.status_code == 201, created.text
+    patient = await read_fhir_patient(
+        settings.model_copy(update={"fhir_url": hapi_url}), created.json()["id"]
+    )
+    identifier = next(item for item in patient.identifier or [] if item.system == PATIENT_SYSTEM)
+    async with fhir_gateway(settings.model_copy(update={"fhir_url": hapi_url})) as gateway:
+        same = [
+            found
+            async for found in gateway.search(
+                Patient, [("identifier", f"{PATIENT_SYSTEM}|{identifier.value}")]
+            )
+        ]
+
+    assert [found.id for found in same] == [patient.id]

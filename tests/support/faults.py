@@ -61,6 +61,11 @@ class FaultyFhir:
     async def handle(self, path: str, request: Request) -> Response:
         if request.method == "GET" or self.mode == "pass":
             return await self._forward(path, request)
+        if self.mode == "lost-answer":
+            # The server does the work; its answer is lost on the way back, once.
+            await self._forward(path, request)
+            self.mode = "pass"
+            return Response(status_code=502)
         if self.mode == "slow":
             # The server still does the work, after the client has given up waiting.
             write = asyncio.create_task(self._forward_late(path, request, await request.body()))
