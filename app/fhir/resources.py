@@ -103,6 +103,9 @@ class MessageRecord:
     sender: Party | ForeignParty
     sent: datetime
     text: str | None = None
+    # Whom it is for: everyone else taking part when it was sent (other systems' are
+    # kept in FHIR only).
+    recipients: tuple[Party, ...] = ()
     attachment: AttachmentRef | None = None
     amends_fhir_id: str | None = None
     fhir_id: str | None = None
@@ -209,6 +212,8 @@ def build_message(message: MessageRecord) -> Communication:
         "sent": message.sent.isoformat(),
         "payload": _payload(message),
     }
+    if message.recipients:
+        document["recipient"] = [_reference(party) for party in message.recipients]
     if message.amends_fhir_id is not None:
         document["category"] = [{"coding": [{"system": CATEGORY_SYSTEM, "code": "correction"}]}]
         document["extension"] = [
@@ -315,6 +320,11 @@ def parse_message(communication: Communication) -> MessageRecord:
         header_fhir_id=_referenced_id(part_of, "Communication"),
         patient_id=_referenced_id(communication.subject, "Patient"),
         sender=_any_party(communication.sender),
+        recipients=tuple(
+            party
+            for reference in communication.recipient or []
+            if isinstance(party := _any_party(reference), Party)
+        ),
         sent=sent,
         text=next((item.contentString for item in payload if item.contentString is not None), None),
         attachment=_attachment(

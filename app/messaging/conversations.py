@@ -109,6 +109,7 @@ async def start_conversation(
         header_fhir_id=str(header.fhir_id),
         patient_id=data.patient_id,
         sender=user,
+        recipients=projection.recipients_of(header.recipients, user),
         sent=sent,
         text=data.message.text,
     )

@@ -1,10 +1,12 @@
 """Pure mapping between Parley's rows and the FHIR records of conversations and messages."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 from app.access import service as access
 from app.accounts.models import User
+from app.directory.groups import Group
 from app.fhir.resources import MessageRecord, Party
 
 
@@ -14,12 +16,25 @@ def party_of_user(user: User) -> Party:
     return Party(kind="user", id=user.id, patient_id=patient_id, display=user.full_name)
 
 
+def party_of(participant: User | Group) -> Party:
+    if isinstance(participant, Group):
+        return Party(kind="group", id=participant.id, display=participant.name)
+    return party_of_user(participant)
+
+
+def recipients_of(participants: Sequence[User | Group | Party], sender: User) -> tuple[Party, ...]:
+    """Everyone taking part but the sender: whom a message is for."""
+    parties = (item if isinstance(item, Party) else party_of(item) for item in participants)
+    return tuple(party for party in parties if (party.kind, party.id) != ("user", sender.id))
+
+
 def text_message(
     *,
     uuid: UUID,
     header_fhir_id: str,
     patient_id: str,
     sender: User,
+    recipients: tuple[Party, ...],
     sent: datetime,
     text: str,
     amends_fhir_id: str | None = None,
@@ -29,6 +44,7 @@ def text_message(
         header_fhir_id=header_fhir_id,
         patient_id=patient_id,
         sender=party_of_user(sender),
+        recipients=recipients,
         sent=sent,
         text=text,
         amends_fhir_id=amends_fhir_id,

@@ -428,6 +428,22 @@ async def conversation_by_fhir_id(session: AsyncSession, fhir_id: str) -> Conver
     return await session.scalar(select(Conversation).where(Conversation.fhir_id == fhir_id))
 
 
+_PARTICIPANTS = (
+    select(User, Group)
+    .select_from(ConversationParticipant)
+    .outerjoin(User, User.id == ConversationParticipant.user_id)
+    .outerjoin(Group, Group.id == ConversationParticipant.group_id)
+    .where(ConversationParticipant.conversation_id == bindparam("of_conversation", type_=Integer))
+    .order_by(ConversationParticipant.id)
+)
+
+
+async def participants(session: AsyncSession, conversation_id: int) -> list[User | Group]:
+    """Who takes part, in person or as a group, in the order they joined."""
+    result = await session.execute(_PARTICIPANTS, {"of_conversation": conversation_id})
+    return [user if user is not None else group for user, group in result]
+
+
 async def known_conversation_fhir_ids(session: AsyncSession, fhir_ids: set[str]) -> set[str]:
     """Which of these thread headers are Parley conversations."""
     if not fhir_ids:

@@ -15,6 +15,7 @@ from app.fhir.protocol import BinaryContent, FhirGateway
 from app.fhir.resources import (
     AttachmentRef,
     MessageRecord,
+    Party,
     build_message,
     message_identifier,
     parse_message,
@@ -47,6 +48,7 @@ async def send_message(
         return MessageRead.model_validate_json(earlier)
     refuse_if_closed(view)
     amended = await _amendable(session, view, data.amends_id)
+    recipients = await _recipients(session, view)
     sent = await reserve_send_time(session, conversation_id)
     await session.commit()  # the gate's reads and the clock: nothing waits on FHIR
     record = projection.text_message(
@@ -54,6 +56,7 @@ async def send_message(
         header_fhir_id=view.conversation.fhir_id,
         patient_id=view.conversation.patient_id,
         sender=user,
+        recipients=recipients,
         sent=sent,
         text=data.text,
         amends_fhir_id=amended.fhir_id if amended else None,
@@ -92,6 +95,7 @@ async def send_attachment(
     if (earlier := await idempotency.earlier_answer(session, request)) is not None:
         return MessageRead.model_validate_json(earlier)
     refuse_if_closed(view)
+    recipients = await _recipients(session, view)
     await end_reads(session)
     # Decoding untrusted bytes happens in a worker process, bounded in memory and time.
     prepared = await prepare(
@@ -111,6 +115,7 @@ async def send_attachment(
             header_fhir_id=view.conversation.fhir_id,
             patient_id=view.conversation.patient_id,
             sender=user,
+            recipients=recipients,
             sent=sent,
             text=upload.text or "",
         ),
@@ -125,6 +130,11 @@ async def send_attachment(
         ),
     )
     return await _write(session, fhir, view, record, request, amends_id=None)
+
+
+async def _recipients(session: AsyncSession, view: ConversationView) -> tuple[Party, ...]:
+    taking_part = await repository.participants(session, view.conversation.id)
+    return projection.recipients_of(taking_part, view.user)
 
 
 async def _write(
