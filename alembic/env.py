@@ -36,8 +36,13 @@ def run_on_connection(connection: Connection) -> None:
 async def run_with_own_engine(url: str) -> None:
     engine = create_engine(url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run_on_connection)
+        async with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # As app.migrations does: a table rebuild must not cascade into its rows.
+                await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                await connection.commit()
+            async with connection.begin():
+                await connection.run_sync(run_on_connection)
     finally:
         await engine.dispose()
 

@@ -21,22 +21,48 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(_run_upgrade)
+    await _migrate(engine, "upgrade", "head")
+
+
+async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
+    await _migrate(engine, "downgrade", revision)
 
 
 async def downgrade_to_base(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(_run_downgrade)
+    await downgrade_to(engine, "base")
 
 
-def _run_upgrade(connection: Connection) -> None:
+async def _migrate(engine: AsyncEngine, direction: str, revision: str) -> None:
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by rebuilding it, and the rebuild drops the old table:
+            # with foreign keys on, that drop would delete (ON DELETE CASCADE) or refuse
+            # whatever points at its rows. Off for the migration, checked before commit.
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.commit()
+        try:
+            async with connection.begin():
+                await connection.run_sync(_run, direction, revision)
+                if sqlite:
+                    await connection.run_sync(_refuse_broken_references)
+        finally:
+            if sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await connection.commit()
+
+
+def _run(connection: Connection, direction: str, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    if direction == "upgrade":
+        command.upgrade(config, revision)
+    else:
+        command.downgrade(config, revision)
 
 
-def _run_downgrade(connection: Connection) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.downgrade(config, "base")
+def _refuse_broken_references(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise RuntimeError(f"The migration would leave broken references in {', '.join(tables)}.")

@@ -58,8 +58,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().scalar(sa.text("SELECT count(*) FROM messages WHERE sender_id IS NULL")):
         raise RuntimeError(
-            "Messages from other systems have no Parley sender to fall back on; "
-            "downgrading would lose them. Remove them from the projection first."
+            "Messages from other systems have no Parley sender to fall back on, and "
+            "messages are never deleted: restore a backup taken before revision 0013."
         )
     _guard(IMMUTABLE)  # PostgreSQL drops no column a trigger names
     with op.batch_alter_table("messages") as batch_op:
