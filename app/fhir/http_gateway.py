@@ -125,7 +125,13 @@ class HttpFhirGateway:
         )
         return await self._resource_from_write(type(resource), response)
 
-    async def search(self, model: type[R], params: SearchParams) -> AsyncIterator[R]:
+    async def search(
+        self,
+        model: type[R],
+        params: SearchParams,
+        *,
+        on_invalid: Callable[[str | None], None] | None = None,
+    ) -> AsyncIterator[R]:
         # Never answer from the server's search cache: callers search for what is there now.
         response = await self._send(
             "GET",
@@ -133,7 +139,7 @@ class HttpFhirGateway:
             params=list(params),
             headers={"Cache-Control": "no-cache"},
         )
-        async for resource in self._follow_pages(model, response):
+        async for resource in self._follow_pages(model, response, on_invalid):
             yield resource
 
     async def history(self, model: type[R], resource_id: str) -> list[R]:
@@ -162,14 +168,27 @@ class HttpFhirGateway:
         if self._on_call is not None:
             self._on_call(method, resource_type, str(outcome), seconds)
 
-    async def _follow_pages(self, model: type[R], response: httpx.Response) -> AsyncIterator[R]:
+    async def _follow_pages(
+        self,
+        model: type[R],
+        response: httpx.Response,
+        on_invalid: Callable[[str | None], None] | None = None,
+    ) -> AsyncIterator[R]:
         while True:
             bundle = _json_object(response, expected_type="Bundle")
             for entry in bundle.get("entry") or []:
                 resource = entry.get("resource")
                 mode = (entry.get("search") or {}).get("mode", "match")
-                if resource is not None and mode == "match":
-                    yield _validate(model, resource)
+                if resource is None or mode != "match":
+                    continue
+                try:
+                    valid = _validate(model, resource)
+                except FhirUnavailableError:
+                    if on_invalid is None:
+                        raise
+                    on_invalid(str(resource.get("id")) if isinstance(resource, dict) else None)
+                    continue
+                yield valid
             next_url = _next_link(bundle)
             if next_url is None:
                 return

@@ -1,17 +1,22 @@
 """The name of someone another system wrote about: what its reference says, or else what
 its resource says, so that a message from outside Parley is never shown as from nobody."""
 
+import re
 from typing import Any, cast
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
 
-from app.fhir.errors import FhirError
+from app.fhir.errors import FhirInvalidError, FhirNotFoundError
 from app.fhir.protocol import FhirGateway
 from app.fhir.resources import ForeignParty
 
 # Resources whose `name` is HumanName(s); the others with a `name` hold a plain string.
-_PEOPLE = frozenset({"Patient", "Practitioner", "RelatedPerson", "Person"})
+_PEOPLE = frozenset({"Practitioner", "RelatedPerson"})
+_FOLLOWED = re.compile(
+    r"(?P<type>Practitioner|RelatedPerson|Organization|CareTeam|HealthcareService)"
+    r"/(?P<id>[A-Za-z0-9\-.]{1,64})(/_history/[A-Za-z0-9\-.]{1,64})?"
+)
 
 
 async def name_of(fhir: FhirGateway, party: ForeignParty) -> str:
@@ -26,15 +31,18 @@ async def name_of(fhir: FhirGateway, party: ForeignParty) -> str:
 
 
 async def _resource_name(fhir: FhirGateway, party: ForeignParty) -> str | None:
-    reference = party.reference or ""
-    if "://" in reference or party.resource_type is None or party.resource_id is None:
+    """Only a plain local reference to a resource that names someone who writes messages
+    is read: never another server, never a Patient (its name is the patient's data)."""
+    found = _FOLLOWED.fullmatch(party.reference or "")
+    if found is None:
         return None
+    resource_type, resource_id = found.group("type"), found.group("id")
+    model = cast(type[Resource], get_fhir_model_class(resource_type))
     try:
-        model = cast(type[Resource], get_fhir_model_class(party.resource_type))
-        resource = await fhir.read(model, party.resource_id)
-    except (KeyError, ValueError, FhirError):
-        return None
-    return _name_in(resource.model_dump(mode="json", exclude_none=True), party.resource_type)
+        resource = await fhir.read(model, resource_id)
+    except (FhirNotFoundError, FhirInvalidError):
+        return None  # FHIR unwell is not "no name": that propagates, to be tried again
+    return _name_in(resource.model_dump(mode="json", exclude_none=True), resource_type)
 
 
 def _name_in(document: dict[str, Any], resource_type: str) -> str | None:

@@ -21,7 +21,7 @@ from app.fhir.resources import (
 
 # Elements Parley sets whole on every write; absent from Parley's header, the stored value
 # stays (Parley never clears a subject line or an initiator).
-_OWNED_WHOLE = ("status", "subject", "topic", "sender")
+_OWNED_WHOLE = ("status", "subject", "sender")
 _OWNED_EXTENSIONS = frozenset({ORGANISATION_EXTENSION, STATUS_CHANGED_EXTENSION})
 
 
@@ -32,6 +32,10 @@ def merged_header(current: Communication, header: ConversationHeader) -> Communi
     for name in _OWNED_WHOLE:
         if name in ours:
             merged[name] = ours[name]
+    if "topic" in ours:  # the subject line is Parley's; codes another system added stay
+        merged["topic"] = {**merged.get("topic", {}), "text": ours["topic"]["text"]}
+    if (merged.get("text") or {}).get("status") == "generated":
+        del merged["text"]  # a narrative made from the old elements would now mislead
     merged["identifier"] = [
         *ours["identifier"],
         *(

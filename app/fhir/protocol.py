@@ -1,6 +1,6 @@
 """What the rest of Parley may ask of a FHIR server, and nothing more."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -58,8 +58,16 @@ class FhirGateway(Protocol):
         """Replace the resource if its current versionId is `if_match`, else conflict."""
         ...
 
-    def search(self, model: type[R], params: SearchParams) -> AsyncIterator[R]:
-        """Every match, following the server's paging until the last page."""
+    def search(
+        self,
+        model: type[R],
+        params: SearchParams,
+        *,
+        on_invalid: Callable[[str | None], None] | None = None,
+    ) -> AsyncIterator[R]:
+        """Every match, following the server's paging until the last page. A match that is
+        not a valid `model` fails the search, unless `on_invalid` is given: then it is told
+        the match's id and the search goes on (a shared server holds others' writes)."""
         ...
 
     async def history(self, model: type[R], resource_id: str) -> list[R]:

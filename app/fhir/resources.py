@@ -10,7 +10,7 @@ by which the reconciler finds everything Parley wrote.
 import base64
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -33,6 +33,7 @@ ORGANISATION_SYSTEM = "urn:parley:organisation"
 JOINED_EXTENSION = "urn:parley:extension:joined"
 STATUS_CHANGED_EXTENSION = "urn:parley:extension:status-changed"
 CONVERSATION_TAG = Token(TAG_SYSTEM, "conversation")
+FOREIGN_ATTACHMENT_NOTE = "(Something else was sent with this message from another system.)"
 # Keys the rows of messages other systems wrote (which carry no Parley identifier).
 FOREIGN_MESSAGE_NAMESPACE = UUID("6f1d3a52-4c57-4d0e-9f7e-2b8f0c1a9e41")
 MESSAGE_TAG = Token(TAG_SYSTEM, "message")
@@ -305,34 +306,52 @@ def _organisations_joined(communication: Communication) -> dict[int, datetime]:
 
 
 def parse_message(communication: Communication) -> MessageRecord:
-    """A message of a Parley thread, whoever wrote it: Parley's own carry its identifier and
-    a Parley sender; another system's are keyed by their resource id and keep their sender
-    as they gave it, and without `sent` count as sent when the server stored them."""
+    """A message of a Parley thread, whoever wrote it.
+
+    Parley's own carry its identifier and a Parley sender. Another system's are keyed by
+    their resource id, keep their sender as they gave it, count as sent no later than the
+    server stored them (a clock running fast must not move the thread's time), and show
+    their text only: their attachments are not Parley's checked and cleaned files."""
     payload = communication.payload or []
     part_of = communication.partOf[0] if communication.partOf else None
-    sent = communication.sent or (communication.meta.lastUpdated if communication.meta else None)
-    if sent is None:
-        raise ValueError("a message needs the time it was sent")
     if communication.sender is None:
         raise ValueError("a message needs a sender")
+    sender = _any_party(communication.sender)
+    text = next((item.contentString for item in payload if item.contentString is not None), None)
+    content = next((item.contentAttachment for item in payload if item.contentAttachment), None)
+    sent = _moment(communication.sent)
+    if isinstance(sender, ForeignParty):
+        stored = _moment(communication.meta.lastUpdated if communication.meta else None)
+        known = [moment for moment in (sent, stored, datetime.now(UTC)) if moment is not None]
+        sent = min(known) if sent is not None or stored is not None else None
+        if content is not None or text is None:
+            text = (text + "\n\n" if text else "") + FOREIGN_ATTACHMENT_NOTE
+        attachment = None
+    else:
+        attachment = _attachment(content)
+    if sent is None:
+        raise ValueError("a message needs the time it was sent")
     return MessageRecord(
         uuid=_message_uuid(communication),
         header_fhir_id=_referenced_id(part_of, "Communication"),
         patient_id=_referenced_id(communication.subject, "Patient"),
-        sender=_any_party(communication.sender),
+        sender=sender,
         recipients=tuple(
             party
             for reference in communication.recipient or []
             if isinstance(party := _any_party(reference), Party)
         ),
         sent=sent,
-        text=next((item.contentString for item in payload if item.contentString is not None), None),
-        attachment=_attachment(
-            next((item.contentAttachment for item in payload if item.contentAttachment), None)
-        ),
+        text=text,
+        attachment=attachment,
         amends_fhir_id=_amended_id(communication),
         fhir_id=communication.id,
     )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A point in time; a bare date or a month says too little to order a thread by."""
+    return value if isinstance(value, datetime) and value.tzinfo is not None else None
 
 
 def _message_uuid(communication: Communication) -> UUID:
@@ -415,9 +434,13 @@ def _any_party(reference: Any) -> Party | ForeignParty:
     """Parley's own party when the reference carries Parley's identifier, else another
     system's, as it names itself."""
     identifier = getattr(reference, "identifier", None)
+    foreign = ForeignParty(reference=reference.reference, display=reference.display)
     if identifier is None or identifier.system not in (USER_SYSTEM, GROUP_SYSTEM):
-        return ForeignParty(reference=reference.reference, display=reference.display)
-    return _party(reference)
+        return foreign
+    try:
+        return _party(reference)
+    except (TypeError, ValueError):  # Parley's system with a value Parley never wrote
+        return foreign
 
 
 def _parley_party_or_none(reference: Any) -> Party | None:

@@ -446,10 +446,13 @@ async def participants(session: AsyncSession, conversation_id: int) -> list[User
 
 async def known_conversation_fhir_ids(session: AsyncSession, fhir_ids: set[str]) -> set[str]:
     """Which of these thread headers are Parley conversations."""
-    if not fhir_ids:
-        return set()
-    statement = select(Conversation.fhir_id).where(Conversation.fhir_id.in_(sorted(fhir_ids)))
-    return set((await session.scalars(statement)).all())
+    known: set[str] = set()
+    listed = sorted(fhir_ids)
+    for start in range(0, len(listed), 500):  # within any database's limit on parameters
+        chunk = listed[start : start + 500]
+        statement = select(Conversation.fhir_id).where(Conversation.fhir_id.in_(chunk))
+        known |= set((await session.scalars(statement)).all())
+    return known
 
 
 async def participant_keys(session: AsyncSession, conversation_id: int) -> set[tuple[str, int]]:

@@ -89,7 +89,12 @@ async def reproject(
         await _attempt(sessionmaker, report, header.fhir_id, "conversation", work)
         tick("conversation")
     messages = await _messages_to_project(
-        sessionmaker, fhir, headers, conversation=conversation, since=since
+        sessionmaker,
+        fhir,
+        headers,
+        conversation=conversation,
+        since=since,
+        skipped=lambda fhir_id: report.failed.append(f"Communication/{fhir_id}: not valid FHIR"),
     )
     messages += [resource for resource in retried if not _is_header(resource)]
     records = await _parsed(sessionmaker, messages, parse_message, "message", report)
@@ -199,30 +204,44 @@ async def _messages_to_project(
     *,
     conversation: UUID | None,
     since: datetime | None,
+    skipped: Callable[[str | None], None],
 ) -> list[Communication]:
     """Every message of Parley's threads, whoever wrote it: Parley's own (tagged) and what
-    other systems posted into a Parley thread (`partOf` a Parley header, no tag)."""
+    other systems posted into a Parley thread (`partOf` a Parley header, no tag). What is
+    not valid FHIR is `skipped`, never allowed to stop the run."""
     if conversation is not None:
         return [
             resource
             for header in headers
-            async for resource in fhir.search(Communication, thread_search(str(header.fhir_id)))
+            async for resource in fhir.search(
+                Communication, thread_search(str(header.fhir_id)), on_invalid=skipped
+            )
+            if _is_sent(resource)
         ]
     params = [("_count", "100")]
     if since is not None:
         params.append(("_lastUpdated", f"ge{since.isoformat()}"))
     ours: list[Communication] = []
     others: list[Communication] = []
-    async for resource in fhir.search(Communication, params):
+    async for resource in fhir.search(Communication, params, on_invalid=skipped):
         if _is_header(resource):
             continue
-        (ours if _has_tag(resource, MESSAGE_TAG) else others).append(resource)
+        if _has_tag(resource, MESSAGE_TAG):
+            ours.append(resource)
+        elif _is_sent(resource):
+            others.append(resource)
     threads = {str(header.fhir_id) for header in headers}
     asked = {thread for resource in others if (thread := _thread_of(resource)) is not None}
     async with sessionmaker() as session:
         threads |= await rows.known_conversation_fhir_ids(session, asked - threads)
     # Another system's Communications outside Parley's threads are none of Parley's business.
     return ours + [resource for resource in others if _thread_of(resource) in threads]
+
+
+def _is_sent(resource: Communication) -> bool:
+    """Parley's own, or another system's that it has sent: not one it is still preparing,
+    gave up on, or entered in error."""
+    return _has_tag(resource, MESSAGE_TAG) or resource.status == "completed"
 
 
 def _has_tag(resource: Communication, tag: Token) -> bool:
@@ -265,6 +284,8 @@ async def _project_message(
     if conversation is None:
         header = parse_conversation_header(await fhir.read(Communication, record.header_fhir_id))
         conversation = await _project_header(session, header, report)
+    if record.patient_id != conversation.patient_id:
+        raise Unprojectable("it is about another patient than its thread")
     sender_id, sender_display = await _sender(session, fhir, record)
     record = dataclasses.replace(record, text=_clean(record.text, multiline=True))
     amends_id = await _amended_row(session, fhir, record, report)
@@ -309,7 +330,7 @@ async def _sender(
     if isinstance(record.sender, ForeignParty):
         name = await name_of(fhir, record.sender)
         try:
-            return None, clean(name, multiline=False)[:200] or FOREIGN_SENDER
+            return None, clean(name, multiline=False)[:200].strip() or FOREIGN_SENDER
         except ValueError:  # hostile characters in a name: the message still shows
             return None, FOREIGN_SENDER
     found = await users.users_by_ids(session, [record.sender.id])

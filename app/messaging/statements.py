@@ -54,7 +54,10 @@ def move_pointers(message_id: ColumnElement[Any]) -> Update:
     # The sender is None for another system's message: a reply all the same.
     reply = and_(
         Conversation.status == ConversationStatus.NEW,
-        Conversation.created_by_id.is_distinct_from(bindparam("sender", type_=Integer)),
+        or_(
+            Conversation.created_by_id.is_(None),
+            Conversation.created_by_id.is_distinct_from(bindparam("sender", type_=Integer)),
+        ),
     )
     return (
         update(Conversation)

@@ -73,6 +73,18 @@ async def decorate_header(fhir: FhirGateway, header_id: str, practitioner_id: st
     ]
     document["identifier"] = [*document["identifier"], {"system": FOREIGN_SYSTEM, "value": "T-1"}]
     document["note"] = [{"text": "Copied to the renal team"}]
+    document["meta"]["tag"] = [
+        *document["meta"]["tag"],
+        {"system": FOREIGN_SYSTEM, "code": "renal"},
+    ]
+    document["extension"] = [
+        *document.get("extension", []),
+        {"url": "https://ehr.example.org/fhir/StructureDefinition/ward", "valueString": "B4"},
+    ]
+    document["topic"] = {
+        **document["topic"],
+        "coding": [{"system": FOREIGN_SYSTEM, "code": "statin"}],
+    }
     document["priority"] = "urgent"
     document["medium"] = [
         {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode",
@@ -83,25 +95,29 @@ async def decorate_header(fhir: FhirGateway, header_id: str, practitioner_id: st
 
 
 async def foreign_reply(
-    fhir: FhirGateway, header_id: str, patient_id: str, practitioner_id: str, *, display: bool
+    fhir: FhirGateway,
+    header_id: str,
+    patient_id: str,
+    practitioner_id: str,
+    *,
+    display: bool,
+    text: str = "Kidney function is fine; carry on.",
+    **elements: Any,
 ) -> str:
     """A reply another system posts into the thread: standard elements only, no Parley marks."""
     sender: dict[str, Any] = {"reference": f"Practitioner/{practitioner_id}"}
     if display:
         sender["display"] = "Dr Ada Lovelace"
-    created = await fhir.create(
-        Communication.model_validate(
-            {
-                "resourceType": "Communication",
-                "status": "completed",
-                "partOf": [{"reference": f"Communication/{header_id}"}],
-                "subject": {"reference": f"Patient/{patient_id}"},
-                "sender": sender,
-                "sent": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
-                "payload": [{"contentString": "Kidney function is fine; carry on."}],
-            }
-        )
-    )
+    document = {
+        "resourceType": "Communication",
+        "status": "completed",
+        "partOf": [{"reference": f"Communication/{header_id}"}],
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "sender": sender,
+        "sent": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
+        "payload": [{"contentString": text}],
+    }
+    created = await fhir.create(Communication.model_validate(document | elements))
     return str(created.id)
 
 
@@ -131,6 +147,16 @@ async def test_a_header_another_system_changed_can_still_be_closed_and_keeps_its
     assert header["note"] == [{"text": "Copied to the renal team"}]
     assert header["priority"] == "urgent"
     assert header["medium"][0]["coding"][0]["code"] == "WRITTEN"
+    assert header["topic"] == {
+        "text": "Statin review",
+        "coding": [{"system": FOREIGN_SYSTEM, "code": "statin"}],
+    }
+    assert {"system": FOREIGN_SYSTEM, "code": "renal"} in header["meta"]["tag"]
+    assert [tag["code"] for tag in header["meta"]["tag"]].count("conversation") == 1
+    assert {
+        "url": "https://ehr.example.org/fhir/StructureDefinition/ward",
+        "valueString": "B4",
+    } in (header["extension"])
     assert rebuilt.code == 0, rebuilt.stderr
     assert refused(rebuilt.stderr, conversation["fhir_id"]) == []
 
@@ -260,3 +286,76 @@ async def _conversation_uuid(fhir: FhirGateway, header_id: str) -> str:
         for identifier in header.identifier or []
         if identifier.system != FOREIGN_SYSTEM
     )
+
+
+async def test_a_foreign_clock_or_a_bare_date_cannot_move_the_thread_s_time(
+    client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
+) -> None:
+    since = moment_before_test()
+    world = await build_world(client, admin)
+    conversation = await started(client, world)
+    fhir: FhirGateway = app.state.fhir
+    practitioner_id = await practitioner(fhir, "Lovelace")
+    header, patient = conversation["fhir_id"], world.patient_1
+    ahead = await foreign_reply(
+        fhir, header, patient, practitioner_id, display=True, text="From the future",
+        sent="2099-01-01T00:00:00+00:00",
+    )  # fmt: skip
+    dated = await foreign_reply(
+        fhir, header, patient, practitioner_id, display=True, text="A day only", sent="2024-05-01"
+    )
+    finished = await run_parley("reproject", "--since", since, env=reproject_env(settings))
+    path = f"/api/v1/conversations/{conversation['id']}"
+    answer = await ok(
+        await call(client, "POST", f"{path}/messages", world.clinician_a, json={"text": "Noted"})
+    )
+    thread = await ok(await call(client, "GET", f"{path}/messages", world.clinician_a))
+    amend = await call(
+        client, "POST", f"{path}/messages", world.clinician_a,
+        json={"text": "Changed", "amends_id": thread["items"][1]["id"]},
+    )  # fmt: skip
+
+    assert finished.code == 0, finished.stderr
+    assert refused(finished.stderr, ahead, dated) == []
+    assert [item["text"] for item in thread["items"]][-1] == "Noted"
+    assert sorted(item["text"] for item in thread["items"][1:3]) == [
+        "A day only",
+        "From the future",
+    ]
+    assert answer["sent_at"] < "2099"
+    assert all(item["sent_at"] < "2099" for item in thread["items"])
+    assert amend.status_code == 403  # only its sender may correct a message
+
+
+async def test_what_another_system_did_not_send_or_sent_about_another_patient_stays_out(
+    client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
+) -> None:
+    since = moment_before_test()
+    world = await build_world(client, admin)
+    conversation = await started(client, world)
+    fhir: FhirGateway = app.state.fhir
+    practitioner_id = await practitioner(fhir, "Lovelace")
+    header = conversation["fhir_id"]
+    await foreign_reply(
+        fhir, header, world.patient_1, practitioner_id, display=True, text="Wrong thread",
+        status="entered-in-error",
+    )  # fmt: skip
+    await foreign_reply(
+        fhir, header, world.patient_1, practitioner_id, display=True, text="Draft",
+        status="preparation",
+    )  # fmt: skip
+    other_patient = await foreign_reply(
+        fhir, header, world.patient_2, practitioner_id, display=True, text="About patient two"
+    )
+    finished = await run_parley("reproject", "--since", since, env=reproject_env(settings))
+    thread = await ok(
+        await call(
+            client, "GET", f"/api/v1/conversations/{conversation['id']}/messages",
+            world.clinician_a,
+        )
+    )  # fmt: skip
+
+    assert finished.code == 0, finished.stderr
+    assert [item["text"] for item in thread["items"]] == ["How are the new tablets?"]
+    assert refused(finished.stderr, other_patient) == [other_patient]
+    assert "another patient" in finished.stderr
