@@ -156,28 +156,31 @@ class EmbeddedFhirGateway:
             raise FhirNotFoundError(f"{model.get_resource_type()}/{resource_id} does not exist.")
         return versions
 
-    async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
-        binary = build_binary(content, binary_id)
+    async def put(self, resource: R) -> None:
+        resource_type, resource_id = resource.get_resource_type(), str(resource.id)
         try:
             async with self._transaction() as session:
                 current = await session.get(
-                    FhirResource, ("Binary", binary_id), with_for_update=True
+                    FhirResource, (resource_type, resource_id), with_for_update=True
                 )
                 if current is None:
                     current = FhirResource(
-                        resource_type="Binary",
-                        resource_id=binary_id,
+                        resource_type=resource_type,
+                        resource_id=resource_id,
                         version_id=0,
                         last_updated=utc_now(),
                     )
                     session.add(current)
                 elif _without_meta(await _current_document(session, current)) == _without_meta(
-                    binary.model_dump(mode="json")
+                    resource.model_dump(mode="json")
                 ):
                     return
-                await _store_version(session, binary, current)
+                await _store_version(session, resource, current)
         except IntegrityError:
             return  # someone stored the same id at the same moment: it exists, as wanted
+
+    async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
+        await self.put(build_binary(content, binary_id))
 
     async def read_binary(self, binary_id: str) -> BinaryContent:
         return binary_content(await self.read(Binary, binary_id))

@@ -19,6 +19,9 @@ TOKEN_PARAMS = {
     "_tag": ("meta.tag", "coding"),
     "part-of": ("partOf", "reference"),
     "subject": ("subject", "reference"),
+    # Provenance: what a revision produced, and what it revised.
+    "target": ("target", "reference"),
+    "entity": ("entity.what", "reference"),
 }
 DATE_PREFIXES = ("ge", "gt", "le", "lt", "eq")
 SORTS = {"_lastUpdated": False, "-_lastUpdated": True}

@@ -146,10 +146,13 @@ class HttpFhirGateway:
         response = await self._send("GET", f"{model.get_resource_type()}/{resource_id}/_history")
         return [resource async for resource in self._follow_pages(model, response)]
 
-    async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
-        binary = build_binary(content, binary_id)
+    async def put(self, resource: R) -> None:
         # A PUT to an id of our own creates or replaces: safe to repeat.
-        await self._send("PUT", f"Binary/{binary_id}", json=_document(binary), repeatable=True)
+        path = f"{resource.get_resource_type()}/{resource.id}"
+        await self._send("PUT", path, json=_document(resource), repeatable=True)
+
+    async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
+        await self.put(build_binary(content, binary_id))
 
     async def read_binary(self, binary_id: str) -> BinaryContent:
         return binary_content(await self.read(Binary, binary_id))

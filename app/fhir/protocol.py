@@ -74,6 +74,11 @@ class FhirGateway(Protocol):
         """Every version of one resource, newest first."""
         ...
 
+    async def put(self, resource: R) -> None:
+        """Create or replace the resource at its own id (which the caller chose so that a
+        repeat lands on the same one): safe to repeat."""
+        ...
+
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
         """Store bytes as the Binary with this id, ours to choose: repeating it is harmless."""
         ...

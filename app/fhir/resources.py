@@ -16,6 +16,7 @@ from uuid import UUID
 
 from fhir.resources.R4B.communication import Communication
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.provenance import Provenance
 
 from app.fhir.protocol import SearchParams, Token
 
@@ -32,6 +33,8 @@ ORGANISATION_EXTENSION = "urn:parley:extension:organisation"
 ORGANISATION_SYSTEM = "urn:parley:organisation"
 JOINED_EXTENSION = "urn:parley:extension:joined"
 STATUS_CHANGED_EXTENSION = "urn:parley:extension:status-changed"
+DATA_OPERATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+PARTICIPANT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 CONVERSATION_TAG = Token(TAG_SYSTEM, "conversation")
 FOREIGN_ATTACHMENT_NOTE = "(Something else was sent with this message from another system.)"
 # Keys the rows of messages other systems wrote (which carry no Parley identifier).
@@ -216,6 +219,9 @@ def build_message(message: MessageRecord) -> Communication:
     if message.recipients:
         document["recipient"] = [_reference(party) for party in message.recipients]
     if message.amends_fhir_id is not None:
+        # Standard: the original it answers; Parley's own category and extension stay for
+        # Parley's rebuild. A Provenance (`build_revision`) marks the revision for searches.
+        document["inResponseTo"] = [{"reference": f"Communication/{message.amends_fhir_id}"}]
         document["category"] = [{"coding": [{"system": CATEGORY_SYSTEM, "code": "correction"}]}]
         document["extension"] = [
             {
@@ -224,6 +230,36 @@ def build_message(message: MessageRecord) -> Communication:
             }
         ]
     return Communication.model_validate(document)
+
+
+def build_revision(correction: MessageRecord) -> Provenance:
+    """The standard mark of a correction: a Provenance whose target is the correction and
+    whose entity is the original with the role `revision` (found from the original with
+    `Provenance?entity=Communication/<id>`). Its id follows from the correction's, so
+    writing it again changes nothing."""
+    if correction.amends_fhir_id is None or correction.fhir_id is None:
+        raise ValueError("a revision needs a stored correction of a stored original")
+    return Provenance.model_validate(
+        {
+            "resourceType": "Provenance",
+            "id": f"parley-revision-{correction.uuid.hex}",
+            "target": [{"reference": f"Communication/{correction.fhir_id}"}],
+            "recorded": correction.sent.isoformat(),
+            "activity": {"coding": [{"system": DATA_OPERATION_SYSTEM, "code": "UPDATE"}]},
+            "agent": [
+                {
+                    "type": {"coding": [{"system": PARTICIPANT_TYPE_SYSTEM, "code": "author"}]},
+                    "who": _sender_reference(correction.sender),
+                }
+            ],
+            "entity": [
+                {
+                    "role": "revision",
+                    "what": {"reference": f"Communication/{correction.amends_fhir_id}"},
+                }
+            ],
+        }
+    )
 
 
 def _payload(message: MessageRecord) -> list[dict[str, Any]]:

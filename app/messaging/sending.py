@@ -17,6 +17,7 @@ from app.fhir.resources import (
     MessageRecord,
     Party,
     build_message,
+    build_revision,
     message_identifier,
     parse_message,
 )
@@ -156,6 +157,9 @@ async def _write(
             found.header_fhir_id == conversation.fhir_id and found.sent_by(view.user.id)
         ),
     )
+
+    if stored.amends_fhir_id is not None:
+        await fhir.put(build_revision(stored))
 
     async def project() -> MessageRead:
         if amends_id is not None:  # checked again where no other send can interleave

@@ -1,10 +1,11 @@
-"""What another system reads of a message: whom it was for, not only who wrote it."""
+"""What another system reads of a message: whom it was for, and what corrected it."""
 
 from typing import Any
 
 import httpx
 import pytest
 from fhir.resources.R4B.communication import Communication
+from fhir.resources.R4B.provenance import Provenance
 
 from app.config import Settings
 from app.fhir.resources import GROUP_SYSTEM, USER_SYSTEM
@@ -64,3 +65,43 @@ async def test_every_message_names_everyone_else_taking_part_as_its_recipients(
             (f"group/{team['id']}", None),
         ]
     )
+
+
+async def test_a_correction_is_found_from_its_original_with_standard_searches(
+    client: httpx.AsyncClient, admin: Account, settings: Settings
+) -> None:
+    """Another system finds what corrected a message (Provenance `entity` with the role
+    `revision`) and what a correction corrects (`inResponseTo`), with no Parley extension."""
+    world = await build_world(client, admin)
+    started = await ok(
+        await call(
+            client, "POST", "/api/v1/conversations", world.clinician_a,
+            json={"patient_id": world.patient_1, "message": {"text": "Take 5 mg"}},
+        )
+    )  # fmt: skip
+    path = f"/api/v1/conversations/{started['id']}/messages"
+    original = (await ok(await call(client, "GET", path, world.clinician_a)))["items"][0]
+    correction = await ok(
+        await call(
+            client, "POST", path, world.clinician_a,
+            json={"text": "Take 50 mg", "amends_id": original["id"]},
+        )
+    )  # fmt: skip
+
+    async with fhir_gateway(settings) as fhir:
+        found = [
+            provenance.model_dump(mode="json")
+            async for provenance in fhir.search(
+                Provenance, [("entity", f"Communication/{original['fhir_id']}")]
+            )
+        ]
+        corrected = await fhir.read(Communication, correction["fhir_id"])
+        untouched = await fhir.read(Communication, original["fhir_id"])
+
+    assert len(found) == 1
+    assert found[0]["target"] == [{"reference": f"Communication/{correction['fhir_id']}"}]
+    assert found[0]["entity"][0]["role"] == "revision"
+    assert found[0]["activity"]["coding"][0]["code"] == "UPDATE"
+    assert corrected.inResponseTo is not None
+    assert corrected.inResponseTo[0].reference == f"Communication/{original['fhir_id']}"
+    assert untouched.meta is not None and untouched.meta.versionId == "1"
