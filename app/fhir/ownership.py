@@ -19,9 +19,9 @@ from app.fhir.resources import (
     build_conversation_header,
 )
 
-# Elements Parley sets whole on every write; absent from Parley's header, the stored value
-# stays (Parley never clears a subject line or an initiator).
-_OWNED_WHOLE = ("status", "subject", "sender")
+# Elements Parley sets whole on every write (the narrative describes Parley's header);
+# absent from Parley's header, the stored value stays (Parley never clears an initiator).
+_OWNED_WHOLE = ("status", "subject", "sender", "text")
 _OWNED_EXTENSIONS = frozenset({ORGANISATION_EXTENSION, STATUS_CHANGED_EXTENSION})
 
 
@@ -34,8 +34,7 @@ def merged_header(current: Communication, header: ConversationHeader) -> Communi
             merged[name] = ours[name]
     if "topic" in ours:  # the subject line is Parley's; codes another system added stay
         merged["topic"] = {**merged.get("topic", {}), "text": ours["topic"]["text"]}
-    if (merged.get("text") or {}).get("status") == "generated":
-        del merged["text"]  # a narrative made from the old elements would now mislead
+
     merged["identifier"] = [
         *ours["identifier"],
         *(

@@ -18,6 +18,7 @@ from fhir.resources.R4B.communication import Communication
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.provenance import Provenance
 
+from app.fhir.narrative import narrative
 from app.fhir.protocol import SearchParams, Token
 
 CONVERSATION_SYSTEM = "urn:parley:conversation"
@@ -158,6 +159,8 @@ def build_patient(
     }
     if birth_date is not None:
         document["birthDate"] = birth_date.isoformat()
+    born = f"Born {birth_date.isoformat()}" if birth_date is not None else None
+    document["text"] = narrative(f"{given_name} {family_name}", born)
     return Patient.model_validate(document)
 
 
@@ -169,6 +172,14 @@ def build_conversation_header(header: ConversationHeader) -> Communication:
         "status": "completed" if header.closed else "in-progress",
         "subject": {"reference": f"Patient/{header.patient_id}"},
         "recipient": [_recipient(party, header.joined) for party in header.recipients],
+        "text": narrative(
+            "A Parley conversation about this patient"
+            + (" (closed)." if header.closed else " (open)."),
+            f"Subject: {header.subject}" if header.subject else None,
+            "With " + ", ".join(_shown(party) for party in header.recipients) + "."
+            if header.recipients
+            else None,
+        ),
     }
     if header.fhir_id is not None:
         document["id"] = header.fhir_id
@@ -215,6 +226,13 @@ def build_message(message: MessageRecord) -> Communication:
         "sender": _sender_reference(message.sender),
         "sent": message.sent.isoformat(),
         "payload": _payload(message),
+        "text": narrative(
+            f"{_shown(message.sender)}, {message.sent.isoformat(timespec='seconds')}"
+            + (" (a correction of an earlier message)" if message.amends_fhir_id else "")
+            + ":",
+            message.text,
+            _attachment_line(message.attachment),
+        ),
     }
     if message.recipients:
         document["recipient"] = [_reference(party) for party in message.recipients]
@@ -258,8 +276,22 @@ def build_revision(correction: MessageRecord) -> Provenance:
                     "what": {"reference": f"Communication/{correction.amends_fhir_id}"},
                 }
             ],
+            "text": narrative(f"{_shown(correction.sender)} corrected an earlier message."),
         }
     )
+
+
+def _shown(party: Party | ForeignParty) -> str:
+    return party.display or (
+        "A team" if isinstance(party, Party) and party.kind == "group" else "Someone"
+    )
+
+
+def _attachment_line(attachment: AttachmentRef | None) -> str | None:
+    if attachment is None:
+        return None
+    kind = "An image" if attachment.content_type.startswith("image/") else "A voice note"
+    return f"{kind} is attached" + (f": {attachment.title}" if attachment.title else ".")
 
 
 def _payload(message: MessageRecord) -> list[dict[str, Any]]:

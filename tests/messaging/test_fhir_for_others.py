@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 import pytest
 from fhir.resources.R4B.communication import Communication
+from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.provenance import Provenance
 
 from app.config import Settings
@@ -104,4 +105,52 @@ async def test_a_correction_is_found_from_its_original_with_standard_searches(
     assert found[0]["activity"]["coding"][0]["code"] == "UPDATE"
     assert corrected.inResponseTo is not None
     assert corrected.inResponseTo[0].reference == f"Communication/{original['fhir_id']}"
-    assert untouched.meta is not None and untouched.meta.versionId == "1"
+    assert untouched.meta is not None
+    assert untouched.meta.versionId == "1"
+
+
+async def test_every_resource_parley_writes_has_a_narrative_that_shows_text_as_text(
+    client: httpx.AsyncClient, admin: Account, settings: Settings
+) -> None:
+    world = await build_world(client, admin)
+    started = await ok(
+        await call(
+            client, "POST", "/api/v1/conversations", world.clinician_a,
+            json={"patient_id": world.patient_1, "subject": "Dose <b>check</b>",
+                  "message": {"text": "Take 5 mg <script>alert(1)</script>"}},
+        )
+    )  # fmt: skip
+    path = f"/api/v1/conversations/{started['id']}"
+    original = (await ok(await call(client, "GET", f"{path}/messages", world.clinician_a)))[
+        "items"
+    ][0]
+    correction = await ok(
+        await call(
+            client, "POST", f"{path}/messages", world.clinician_a,
+            json={"text": "Take 50 mg", "amends_id": original["id"]},
+        )
+    )  # fmt: skip
+    await ok(await call(client, "PATCH", path, world.clinician_a, json={"status": "closed"}))
+
+    async with fhir_gateway(settings) as fhir:
+        written = {
+            "header": await fhir.read(Communication, started["fhir_id"]),
+            "message": await fhir.read(Communication, original["fhir_id"]),
+            "correction": await fhir.read(Communication, correction["fhir_id"]),
+            "patient": await fhir.read(Patient, world.patient_1),
+        }
+        async for provenance in fhir.search(
+            Provenance, [("target", f"Communication/{correction['fhir_id']}")]
+        ):
+            written["provenance"] = provenance
+    narratives = {kind: resource.text for kind, resource in written.items()}
+    divs = {kind: str(text.div) for kind, text in narratives.items() if text is not None}
+
+    assert set(written) == {"header", "message", "correction", "patient", "provenance"}
+    assert all(text is not None and text.status == "generated" for text in narratives.values())
+    assert set(divs) == set(written)
+    assert "Subject: Dose &lt;b&gt;check&lt;/b&gt;" in divs["header"]
+    assert "(closed)" in divs["header"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in divs["message"]
+    assert "<script>" not in divs["message"]
+    assert "correction" in divs["correction"]
