@@ -12,6 +12,7 @@ from app.directory import organisations as organisations_models
 from app.directory import patients as patients_models
 from app.events import models as events_models
 from app.fhir import models as fhir_models
+from app.idempotency import models as idempotency_models
 from app.messaging import models as messaging_models
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "events_models",
     "fhir_models",
     "groups_models",
+    "idempotency_models",
     "messaging_models",
     "organisations_models",
     "patients_models",

@@ -40,9 +40,10 @@ from app.fhir.resources import (
     parse_message,
 )
 from app.groups import service as groups
+from app.idempotency import keys as idempotency
+from app.idempotency.keys import KeyedRequest
 from app.messaging import (
     clock,
-    idempotency,
     inbox_view,
     projection,
     projector,
@@ -50,7 +51,6 @@ from app.messaging import (
     write_path,
 )
 from app.messaging.gate import ConversationView, load_view
-from app.messaging.idempotency import KeyedRequest
 from app.messaging.schemas import (
     ConversationCreate,
     ConversationDetail,

@@ -1,5 +1,5 @@
 """The SQL projection of messages and their receipts; FHIR holds the record. Also what the
-write path keeps for itself: idempotency answers and projection failures."""
+rebuild keeps for itself: the resources it could not project."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -12,7 +12,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
     Uuid,
     text,
 )
@@ -104,20 +103,3 @@ class ProjectionFailure(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     first_failed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     last_failed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
-
-
-class IdempotencyRecord(Base):
-    """The answer given to a request made with an Idempotency-Key, to give it again."""
-
-    __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("user_id", "key"),)
-
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(200))
-    # What was asked: method and path, and a hash of the body.
-    request: Mapped[str] = mapped_column(String(300))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column(Integer)
-    response_body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

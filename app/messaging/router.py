@@ -1,12 +1,12 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Request, status
 
 from app.auth.dependencies import CurrentPrincipal
 from app.conversations.models import ConversationStatus
 from app.dependencies import FhirDep, MediaWorkersDep, SessionDep
+from app.idempotency import keys as idempotency
+from app.idempotency.header import IdempotencyKey
 from app.ids import PathId, PatientQueryId
-from app.messaging import conversations, idempotency, inbox_view, sending, thread_view
+from app.messaging import conversations, inbox_view, sending, thread_view
 from app.messaging.dependencies import SEND_REQUEST_BODY, MessageInput
 from app.messaging.schemas import (
     ConversationCreate,
@@ -22,16 +22,6 @@ from app.messaging.schemas import (
 from app.pagination import CursorQuery, LimitQuery, Page
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Makes the call safe to retry: the same key and body answer the same.",
-    ),
-]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

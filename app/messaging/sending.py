@@ -21,12 +21,13 @@ from app.fhir.resources import (
     message_identifier,
     parse_message,
 )
+from app.idempotency import keys as idempotency
+from app.idempotency.keys import KeyedRequest
 from app.media.preparation import prepare
 from app.media.workers import MediaWorkers
-from app.messaging import idempotency, projection, projector, repository, thread_view, write_path
+from app.messaging import projection, projector, repository, thread_view, write_path
 from app.messaging.clock import reserve_send_time
 from app.messaging.gate import ConversationView, load_view, refuse_if_closed
-from app.messaging.idempotency import KeyedRequest
 from app.messaging.models import Message
 from app.messaging.schemas import (
     AttachmentRead,

@@ -1,7 +1,9 @@
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from app.auth.dependencies import ActorDep
 from app.dependencies import FhirDep, SessionDep
+from app.idempotency import keys as idempotency
+from app.idempotency.header import IdempotencyKey
 from app.ids import PathId, PatientPathId
 from app.pagination import CursorQuery, LimitQuery, Page
 from app.patients import service
@@ -14,10 +16,18 @@ PatientId = PatientPathId
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create(
-    body: PatientCreate, actor: ActorDep, session: SessionDep, fhir: FhirDep
+    body: PatientCreate,
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    fhir: FhirDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> PatientRead:
     """Register a patient in an organisation: a FHIR Patient, then Parley's record of it."""
-    return await service.create_patient(session, fhir, actor, body)
+    keyed = idempotency.keyed(
+        idempotency_key, user_id=actor.user_id, method="POST", path=request.url.path, body=body
+    )
+    return await service.create_patient(session, fhir, actor, body, keyed)
 
 
 @router.get("")

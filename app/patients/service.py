@@ -1,8 +1,8 @@
 """Patients: a FHIR Patient (the record of the person) and Parley's metadata beside it."""
 
 from datetime import datetime
-from uuid import uuid4
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
@@ -17,6 +17,8 @@ from app.directory.patients import ExternalAccessGrant, PatientMetadata
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.fhir.protocol import FhirGateway
 from app.fhir.resources import build_patient, patient_identifier
+from app.idempotency import keys as idempotency
+from app.idempotency.keys import KeyedRequest
 from app.organisations import service as organisations_service
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import repository
@@ -38,11 +40,19 @@ async def is_active(session: AsyncSession, patient_id: str) -> bool:
 
 
 async def create_patient(
-    session: AsyncSession, fhir: FhirGateway, actor: Actor, data: PatientCreate
+    session: AsyncSession,
+    fhir: FhirGateway,
+    actor: Actor,
+    data: PatientCreate,
+    request: KeyedRequest | None = None,
 ) -> PatientRead:
+    """FHIR first (if it fails, nothing is written here), as a conditional create on an
+    identifier that a retry with the same Idempotency-Key derives again: a retry after a
+    lost answer finds the Patient it made, and answers as the first time did."""
     await access.authorize(session, actor, Action.PATIENT_CREATE, data.organisation_id)
-    # FHIR first: if it fails, nothing is written here.
-    patient_uuid = uuid4()
+    if (earlier := await idempotency.earlier_answer(session, request)) is not None:
+        return PatientRead.model_validate_json(earlier)
+    patient_uuid = idempotency.uuid_for(request, "patient")
     created = (
         await fhir.create_if_none_exist(
             build_patient(
@@ -54,20 +64,28 @@ async def create_patient(
             identifier=patient_identifier(patient_uuid),
         )
     ).resource
-    patient = await repository.add(
-        session,
-        PatientMetadata(
-            patient_id=str(created.id),
-            given_name=data.given_name,
-            family_name=data.family_name,
-            birth_date=data.birth_date,
-        ),
-    )
+    try:
+        patient = await repository.add(
+            session,
+            PatientMetadata(
+                patient_id=str(created.id),
+                given_name=data.given_name,
+                family_name=data.family_name,
+                birth_date=data.birth_date,
+            ),
+        )
+    except IntegrityError:  # the same keyed request, sent twice at once, finished first
+        await session.rollback()
+        if (earlier := await idempotency.earlier_answer(session, request)) is not None:
+            return PatientRead.model_validate_json(earlier)
+        raise ConflictError("This patient is being registered by another request.") from None
     await organisations_service.add_patient(
         session, data.organisation_id, patient.patient_id, is_primary=True
     )
     _audit(session, actor, "patients.create", patient.patient_id)
-    return _read(patient, [data.organisation_id])
+    answer = _read(patient, [data.organisation_id])
+    idempotency.remember(session, request, 201, answer.model_dump_json())
+    return answer
 
 
 async def list_patients(

@@ -81,6 +81,8 @@ async def test_reproject_gives_back_the_same_rows(
     assert first.code == 0, first.stderr
     assert after == before
     assert len(before["messages"]) == 4
+    # Each counted once, however it was reached (a correction reaches its original first).
+    assert "Projected 2 new of 2 conversations and 4 new of 4 messages." in first.stdout
     assert "0 new of" in second.stdout.split("and")[1]
     assert await snapshot(settings.database_url) == before
 

@@ -158,3 +158,26 @@ async def test_a_patient_whose_fhir_answer_was_lost_is_created_once(
         ]
 
     assert [found.id for found in same] == [patient.id]
+
+
+async def test_registering_a_patient_with_an_idempotency_key_is_safe_to_repeat(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    organisation_id = await create_organisation(client, admin, "Registry")
+    body = {"given_name": "Mary", "family_name": "Seacole", "birth_date": "1805-11-23",
+            "organisation_id": organisation_id}  # fmt: skip
+    keyed = {**admin.headers, "Idempotency-Key": "register-mary-1"}
+
+    first = await client.post("/api/v1/patients", json=body, headers=keyed)
+    again = await client.post("/api/v1/patients", json=body, headers=keyed)
+    other = await client.post(
+        "/api/v1/patients", json={**body, "given_name": "Maria"}, headers=keyed
+    )
+    listed = await call(client, "GET", "/api/v1/patients", admin)
+
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert [item["family_name"] for item in listed.json()["items"]].count("Seacole") == 1

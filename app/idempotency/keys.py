@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInputError
-from app.messaging.models import IdempotencyRecord
+from app.idempotency.models import IdempotencyRecord
 
 NAMESPACE = uuid.UUID("6f1b3c52-8f0e-4f43-9d1a-5b2d8e0c7a11")
 

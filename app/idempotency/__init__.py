@@ -1,0 +1,1 @@
+"""Idempotency-Key: any create that goes to FHIR first may be retried safely with one."""
