@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -46,6 +46,7 @@ from app.text import clean
 Progress = Callable[[str], None]
 ParsedT = TypeVar("ParsedT")
 RETRIED_PER_RUN = 1000  # the least recently tried first: every one gets its turn
+RETRIED_AT_ONCE = 3
 LISTED_AT_MOST = 100_000
 FOREIGN_SENDER = "Another system"
 logger = logging.getLogger(__name__)
@@ -177,7 +178,8 @@ async def _retried(
     async with sessionmaker() as session:
         earlier = await rows.failures(session, limit=RETRIED_PER_RUN)
     resources = []
-    for failure in earlier:
+    now = datetime.now(UTC)
+    for failure in (failure for failure in earlier if _due(failure, now)):
         try:
             resources.append(await fhir.read(Communication, failure.fhir_id))
         except FhirNotFoundError:  # gone from the record: nothing left to project
@@ -186,6 +188,16 @@ async def _retried(
         except FhirError as error:  # FHIR unwell: this one waits for the next run
             report.failed.append(f"Communication/{failure.fhir_id}: {type(error).__name__}")
     return resources
+
+
+def _due(failure: ProjectionFailure, now: datetime) -> bool:
+    """The first retries come at once (most failures are put right quickly); after that a
+    resource that keeps failing is tried less and less often, at least once a day, so one
+    that can never project costs a FHIR read a day rather than one every run."""
+    if failure.attempts <= RETRIED_AT_ONCE:
+        return True
+    wait = timedelta(minutes=2 ** min(failure.attempts - RETRIED_AT_ONCE, 11))
+    return now - failure.last_failed_at >= min(wait, timedelta(days=1))
 
 
 def _header_search(conversation: UUID | None, since: datetime | None) -> SearchParams:

@@ -359,3 +359,27 @@ async def test_what_another_system_did_not_send_or_sent_about_another_patient_st
     assert [item["text"] for item in thread["items"]] == ["How are the new tablets?"]
     assert refused(finished.stderr, other_patient) == [other_patient]
     assert "another patient" in finished.stderr
+
+
+async def test_what_can_never_project_is_tried_less_and_less_often(
+    client: httpx.AsyncClient, app: FastAPI, admin: Account, settings: Settings
+) -> None:
+    world = await build_world(client, admin)
+    conversation = await started(client, world)
+    fhir: FhirGateway = app.state.fhir
+    practitioner_id = await practitioner(fhir, "Lovelace")
+    wrong = await foreign_reply(
+        fhir, conversation["fhir_id"], world.patient_2, practitioner_id, display=True
+    )
+    first = await run_parley("reproject", "--conversation", await _conversation_uuid(
+        fhir, conversation["fhir_id"]), env=reproject_env(settings))  # fmt: skip
+    # Runs whose window misses it reach it only as a retry: three at once, then spaced out.
+    for _ in range(5):
+        await run_parley(
+            "reproject", "--since", "2100-01-01T00:00:00Z", env=reproject_env(settings)
+        )
+    listed = await run_parley("reproject", "--failed", env=reproject_env(settings))
+
+    assert refused(first.stderr, wrong) == [wrong]
+    line = next(line for line in listed.stdout.splitlines() if f"Communication/{wrong}" in line)
+    assert "\t4 attempts\t" in line
