@@ -41,8 +41,13 @@ def actor_of(user: User) -> Actor:
         user_id=user.id,
         level=level,
         competencies=competencies,
-        patient_id=user.fhir_patient_id if is_patient_level else None,
+        patient_id=patient_acted_as(level, user.fhir_patient_id),
     )
+
+
+def patient_acted_as(level: SystemPermission, fhir_patient_id: str | None) -> str | None:
+    """The patient an account acts as: its own, for a patient-level account only."""
+    return fhir_patient_id if level is SystemPermission.PATIENT else None
 
 
 def may_hold_grant(user: User) -> bool:

@@ -6,26 +6,18 @@ from uuid import UUID
 
 from app.access import service as access
 from app.accounts.models import User
-from app.directory.groups import Group
 from app.fhir.resources import MessageRecord, Party
 
 
 def party_of_user(user: User) -> Party:
     """A user as FHIR names them: a patient-level account also names its Patient."""
-    patient_id = access.actor_of(user).patient_id
+    patient_id = access.patient_acted_as(user.system_permissions, user.fhir_patient_id)
     return Party(kind="user", id=user.id, patient_id=patient_id, display=user.full_name)
 
 
-def party_of(participant: User | Group) -> Party:
-    if isinstance(participant, Group):
-        return Party(kind="group", id=participant.id, display=participant.name)
-    return party_of_user(participant)
-
-
-def recipients_of(participants: Sequence[User | Group | Party], sender: User) -> tuple[Party, ...]:
+def recipients_of(participants: Sequence[Party], sender: User) -> tuple[Party, ...]:
     """Everyone taking part but the sender: whom a message is for."""
-    parties = (item if isinstance(item, Party) else party_of(item) for item in participants)
-    return tuple(party for party in parties if (party.kind, party.id) != ("user", sender.id))
+    return tuple(party for party in participants if (party.kind, party.id) != ("user", sender.id))
 
 
 def text_message(

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from app.access import service as access
 from app.access.relations import ListingShape, Source, conversation_listing
 from app.accounts.models import User
 from app.conversations.models import (
@@ -38,6 +39,7 @@ from app.conversations.models import (
 from app.db import BigIntId, UtcDateTime, utc_now
 from app.directory.groups import Group, GroupMember
 from app.directory.organisations import StaffMembership
+from app.fhir.resources import Party
 from app.messaging.models import Message, MessageReceipt, ProjectionFailure
 from app.messaging.records import InboxRow, ParticipantRow, ThreadRow
 from app.sql_functions import json_rows, rows_of
@@ -429,7 +431,14 @@ async def conversation_by_fhir_id(session: AsyncSession, fhir_id: str) -> Conver
 
 
 _PARTICIPANTS = (
-    select(User, Group)
+    select(
+        ConversationParticipant.user_id,
+        User.full_name,
+        User.system_permissions,
+        User.fhir_patient_id,
+        ConversationParticipant.group_id,
+        Group.name,
+    )
     .select_from(ConversationParticipant)
     .outerjoin(User, User.id == ConversationParticipant.user_id)
     .outerjoin(Group, Group.id == ConversationParticipant.group_id)
@@ -438,10 +447,19 @@ _PARTICIPANTS = (
 )
 
 
-async def participants(session: AsyncSession, conversation_id: int) -> list[User | Group]:
-    """Who takes part, in person or as a group, in the order they joined."""
+async def participants(session: AsyncSession, conversation_id: int) -> list[Party]:
+    """Who takes part, in person or as a group, as FHIR names them, in the order they
+    joined. Plain rows: this runs on every send."""
     result = await session.execute(_PARTICIPANTS, {"of_conversation": conversation_id})
-    return [user if user is not None else group for user, group in result]
+    found = []
+    for user_id, full_name, level, fhir_patient_id, group_id, group_name in result:
+        if user_id is not None:
+            patient_id = access.patient_acted_as(level, fhir_patient_id)
+            found.append(Party("user", user_id, patient_id=patient_id, display=full_name))
+        else:
+            assert group_id is not None, "a participant is a user or a group"
+            found.append(Party("group", group_id, display=group_name))
+    return found
 
 
 async def known_conversation_fhir_ids(session: AsyncSession, fhir_ids: set[str]) -> set[str]:
