@@ -2,9 +2,11 @@
 
 The mapping (see DESIGN.md): a conversation is a thread-header Communication
 (no payload, no partOf); a message is a Communication `partOf` the header; an
-amendment is a message with category `correction` and an `amends` extension.
-Each carries a Parley identifier, which is also its idempotency key, and a tag
-by which the reconciler finds everything Parley wrote.
+amendment is a message `inResponseTo` its original, with a revision Provenance
+beside it (and Parley's category `correction` and `amends` extension, which the
+rebuild reads). Each carries a Parley identifier, which is also its idempotency
+key, and a tag by which the reconciler finds everything Parley wrote. Messages
+that other systems post into a Parley thread are read too (`parse_message`).
 """
 
 import base64
