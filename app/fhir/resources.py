@@ -69,10 +69,6 @@ class ForeignParty:
         parts = (self.reference or "").split("/_history/")[0].rstrip("/").split("/")
         return parts[-2] if len(parts) >= 2 and parts[-2][:1].isupper() else None
 
-    @property
-    def resource_id(self) -> str | None:
-        return (self.reference or "").split("/_history/")[0].rstrip("/").split("/")[-1] or None
-
 
 @dataclass(frozen=True)
 class AttachmentRef:

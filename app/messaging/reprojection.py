@@ -345,8 +345,10 @@ async def _sender(
             return None, clean(name, multiline=False)[:200].strip() or FOREIGN_SENDER
         except ValueError:  # hostile characters in a name: the message still shows
             return None, FOREIGN_SENDER
+    if record.sender.kind != "user":  # a team group never writes a message itself
+        raise Unprojectable("its sender is unknown to Parley")
     found = await users.users_by_ids(session, [record.sender.id])
-    if record.sender.kind != "user" or not found:
+    if not found:
         raise Unprojectable("its sender is unknown to Parley")
     return found[0].id, None
 
