@@ -13,12 +13,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import __version__, demo
+from app.accounts import repository as accounts
 from app.auth import service as auth_service
 from app.auth.service import AuthContext
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import AppError
 from app.fhir.factory import gateway_for
+from app.fhir_directory import service as fhir_directory
 from app.logs import configure_logging
 from app.messaging import reprojection
 from app.messaging.reprojection import ReprojectReport
@@ -235,3 +237,63 @@ def create_admin(
     except AppError as error:
         raise fail(f"Could not create the admin: {error.detail}") from None
     typer.echo(f"Created superadmin {username!r} (id {user_id}).")
+    try:
+        asyncio.run(_publish_user(settings, user_id))
+    except AppError as error:
+        # The account is made; only its FHIR Practitioner waits, and is made on the next try.
+        typer.secho(
+            f"The FHIR Practitioner waits ({error.detail}): run `parley publish-directory`.",
+            err=True,
+            fg="yellow",
+        )
+
+
+@cli.command("publish-directory")
+def publish_directory() -> None:
+    """Create or refresh the FHIR resources behind Parley's people and teams (Practitioner,
+    PractitionerRole, Organization, Group), for data made before Parley wrote them; safe
+    to repeat. Messages sent afterwards name them as literal references."""
+    settings = Settings()
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=False) as progress:
+        task = progress.add_task("Reading the directory...", total=None)
+
+        def tick(kind: str, done: int, total: int) -> None:
+            progress.update(task, description=f"{kind}: {done} of {total}")
+
+        try:
+            counts = asyncio.run(_publish_directory(settings, tick))
+        except AppError as error:
+            raise fail(f"Stopped; what was published is kept: {error.detail}") from None
+    typer.echo("Published " + ", ".join(f"{count} {kind}" for kind, count in counts.items()) + ".")
+
+
+async def _publish_directory(
+    settings: Settings, tick: Callable[[str, int, int], None]
+) -> dict[str, int]:
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    fhir = gateway_for(settings, sessionmaker)
+    try:
+        await upgrade_to_head(engine)
+        async with sessionmaker() as session:
+            return await fhir_directory.publish_everything(session, fhir, tick)
+    finally:
+        await fhir.aclose()
+        await engine.dispose()
+
+
+async def _publish_user(settings: Settings, user_id: int) -> None:
+    """After the account commits: the embedded store writes through a connection of its
+    own, which a transaction holding the new row would lock out."""
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    fhir = gateway_for(settings, sessionmaker)
+    try:
+        async with sessionmaker() as session:
+            user = await accounts.get_user(session, user_id)
+            if user is not None:
+                await fhir_directory.publish_user(fhir, user)
+            await session.commit()
+    finally:
+        await fhir.aclose()
+        await engine.dispose()

@@ -4,6 +4,7 @@ The passwords are fixed and printed on purpose: this is demo data, refused in
 production.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -101,25 +102,28 @@ async def _seed(
     def context_for(session: AsyncSession) -> AuthContext:
         return AuthContext.offline(session, settings, address="seed-demo")
 
+    # A transaction per step: each FHIR write comes before its SQL writes, and the
+    # embedded store writes through a connection of its own that pending rows would block.
     async with sessionmaker() as session, session.begin():
-        ctx = context_for(session)
         admin = await create_superadmin(
-            ctx, username=ADMIN, email="admin@riverside.example.org", password=ADMIN_PASSWORD,
-            full_name="Demo Administrator",
+            context_for(session), username=ADMIN, email="admin@riverside.example.org",
+            password=ADMIN_PASSWORD, full_name="Demo Administrator",
         )  # fmt: skip
-        organisation_id = await _organisation(session, admin)
-        for staff in STAFF:
-            await _staff(ctx, admin, organisation_id, staff)
+    async with sessionmaker() as session, session.begin():
+        organisation_id = await _organisation(session, fhir, admin)
+    for staff in STAFF:
+        await _staff(sessionmaker, context_for, fhir, admin, organisation_id, staff)
     for patient in PATIENTS:
         # A transaction each: the patient's FHIR write comes before its SQL writes.
         async with sessionmaker() as session, session.begin():
             await _patient(context_for(session), fhir, organisation_id, patient)
 
 
-async def _organisation(session: AsyncSession, admin: User) -> int:
+async def _organisation(session: AsyncSession, fhir: FhirGateway, admin: User) -> int:
     actor = actor_of(admin)
     organisation = await organisations_service.create(
         session,
+        fhir,
         actor,
         OrganisationCreate(name=ORGANISATION, type="gp_practice", location="Riverside"),
     )
@@ -128,25 +132,37 @@ async def _organisation(session: AsyncSession, admin: User) -> int:
     return organisation.id
 
 
-async def _staff(ctx: AuthContext, admin: User, organisation_id: int, staff: DemoStaff) -> None:
-    created = await users_service.create_user(
-        ctx,
-        Principal(user=admin, session_id=0),
-        UserCreate(
-            username=staff.username, email=f"{staff.username}@riverside.example.org",
-            full_name=staff.full_name, password=staff.password,
-            system_permissions=SystemPermission.STAFF, base_profession=staff.profession,
-        ),
-    )  # fmt: skip
-    await organisations_service.put_staff(
-        ctx.session, actor_of(admin), organisation_id, created.id, MembershipUpdate(is_primary=True)
-    )
-    if staff.totp:
-        user = await auth_repository.get_user(ctx.session, created.id)
-        assert user is not None
-        secret = ctx.settings.secret_key.get_secret_value()
-        user.totp_secret_encrypted = encrypt_totp_secret(secret, totp.new_secret())
-        user.totp_enabled = True
+async def _staff(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    context_for: Callable[[AsyncSession], AuthContext],
+    fhir: FhirGateway,
+    admin: User,
+    organisation_id: int,
+    staff: DemoStaff,
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        ctx = context_for(session)
+        created = await users_service.create_user(
+            ctx,
+            fhir,
+            Principal(user=admin, session_id=0),
+            UserCreate(
+                username=staff.username, email=f"{staff.username}@riverside.example.org",
+                full_name=staff.full_name, password=staff.password,
+                system_permissions=SystemPermission.STAFF, base_profession=staff.profession,
+            ),
+        )  # fmt: skip
+    async with sessionmaker() as session, session.begin():
+        await organisations_service.put_staff(
+            session, fhir, actor_of(admin), organisation_id, created.id,
+            MembershipUpdate(is_primary=True),
+        )  # fmt: skip
+        if staff.totp:
+            user = await auth_repository.get_user(session, created.id)
+            assert user is not None
+            secret = context_for(session).settings.secret_key.get_secret_value()
+            user.totp_secret_encrypted = encrypt_totp_secret(secret, totp.new_secret())
+            user.totp_enabled = True
 
 
 async def _patient(
@@ -164,6 +180,7 @@ async def _patient(
     if demo.username and demo.password:
         await users_service.create_user(
             ctx,
+            fhir,
             Principal(user=admin, session_id=0),
             UserCreate(
                 username=demo.username, email=f"{demo.username}@riverside.example.org",

@@ -52,6 +52,9 @@ class User(Base):
     fhir_patient_id: Mapped[str | None] = mapped_column(
         ForeignKey("patient_metadata.patient_id"), unique=True
     )
+    # Set for staff once published: the FHIR Practitioner that names them as a sender or
+    # recipient (a patient's portal login is named by its Patient instead).
+    fhir_practitioner_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     totp_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # The last RFC 6238 time step accepted, so that no code is ever accepted twice.

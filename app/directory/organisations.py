@@ -17,6 +17,8 @@ class Organisation(Base):
     # e.g. hospital, gp_practice, clinic; kept open so new kinds need no migration.
     type: Mapped[str] = mapped_column(String(64))
     location: Mapped[str | None] = mapped_column(String(200))
+    # The FHIR Organization that stands for it, once published.
+    fhir_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
 

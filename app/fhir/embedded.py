@@ -114,12 +114,7 @@ class EmbeddedFhirGateway:
             if _without_meta(stored) == _without_meta(resource.model_dump(mode="json")):
                 # Like HAPI: an update that changes nothing is no new version.
                 return type(resource).model_validate(stored)
-            await session.execute(
-                delete(FhirSearchToken).where(
-                    FhirSearchToken.resource_type == resource_type,
-                    FhirSearchToken.resource_id == current.resource_id,
-                )
-            )
+            await _forget_search_values(session, resource_type, current.resource_id)
             return await _store_version(session, resource, current)
 
     async def search(
@@ -175,6 +170,8 @@ class EmbeddedFhirGateway:
                     resource.model_dump(mode="json")
                 ):
                     return
+                else:  # a replacement: the old version's search values go with it
+                    await _forget_search_values(session, resource_type, resource_id)
                 await _store_version(session, resource, current)
         except IntegrityError:
             return  # someone stored the same id at the same moment: it exists, as wanted
@@ -191,6 +188,17 @@ class EmbeddedFhirGateway:
 
     async def aclose(self) -> None:
         """The engine belongs to the app, which disposes of it."""
+
+
+async def _forget_search_values(
+    session: AsyncSession, resource_type: str, resource_id: str
+) -> None:
+    await session.execute(
+        delete(FhirSearchToken).where(
+            FhirSearchToken.resource_type == resource_type,
+            FhirSearchToken.resource_id == resource_id,
+        )
+    )
 
 
 async def _insert(session: AsyncSession, resource: R) -> R:

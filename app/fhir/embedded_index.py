@@ -19,6 +19,12 @@ TOKEN_PARAMS = {
     "_tag": ("meta.tag", "coding"),
     "part-of": ("partOf", "reference"),
     "subject": ("subject", "reference"),
+    # Communication: who wrote it, and whom it is for.
+    "sender": ("sender", "reference"),
+    "recipient": ("recipient", "reference"),
+    # PractitionerRole and Group: whose role it is, and who is in the group.
+    "practitioner": ("practitioner", "reference"),
+    "member": ("member.entity", "reference"),
     # Provenance: what a revision produced, and what it revised.
     "target": ("target", "reference"),
     "entity": ("entity.what", "reference"),

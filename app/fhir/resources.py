@@ -10,6 +10,7 @@ that other systems post into a Parley thread are read too (`parse_message`).
 """
 
 import base64
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -53,6 +54,9 @@ class Party:
     id: int
     patient_id: str | None = None
     display: str | None = None
+    # The staff user's `Practitioner/<id>` or the group's `Group/<id>`, once published (a
+    # patient's login is named by `patient_id`): the literal reference others follow.
+    resource: str | None = None
 
 
 @dataclass(frozen=True)
@@ -491,6 +495,8 @@ def _reference(party: Party) -> dict[str, Any]:
         reference["type"] = "Group"
     if party.patient_id is not None:
         reference["reference"] = f"Patient/{party.patient_id}"
+    elif party.resource is not None:
+        reference["reference"] = party.resource
     if party.display:
         reference["display"] = party.display
     return reference
@@ -518,15 +524,25 @@ def _parley_party_or_none(reference: Any) -> Party | None:
 
 def _party(reference: Any) -> Party:
     identifier = reference.identifier
-    patient_id = None
-    if reference.reference and reference.reference.startswith("Patient/"):
-        patient_id = reference.reference.removeprefix("Patient/")
+    kind: Literal["user", "group"] = "user" if identifier.system == USER_SYSTEM else "group"
+    named = _PARTY_RESOURCE.search(reference.reference or "")
+    resource_type = named.group("type") if named else None
     return Party(
-        kind="user" if identifier.system == USER_SYSTEM else "group",
+        kind=kind,
         id=int(identifier.value),
-        patient_id=patient_id,
+        patient_id=named.group("id") if named and resource_type == "Patient" else None,
         display=reference.display,
+        resource=f"{resource_type}/{named.group('id')}"
+        if named and resource_type in _RESOURCE_OF[kind]
+        else None,
     )
+
+
+# The `Type/id` of a (possibly absolute or versioned) reference to a party's resource.
+_PARTY_RESOURCE = re.compile(
+    r"(?:^|/)(?P<type>Patient|Practitioner|Group)/(?P<id>[A-Za-z0-9\-.]{1,64})(?=$|/_history/)"
+)
+_RESOURCE_OF = {"user": ("Practitioner",), "group": ("Group",)}
 
 
 def _identifier_value(resource: Any, system: str) -> str:

@@ -1,5 +1,7 @@
 """Team groups within an organisation; members must be its staff."""
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
@@ -10,11 +12,15 @@ from app.audit.log import AuditEntry
 from app.db import utc_now
 from app.directory.groups import Group
 from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.fhir.protocol import FhirGateway
+from app.fhir_directory import service as fhir_directory
 from app.groups import repository
 from app.groups.schemas import GroupCreate, GroupRead, GroupUpdate, MemberRead
 
 
-async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> GroupRead:
+async def create(
+    session: AsyncSession, fhir: FhirGateway, actor: Actor, data: GroupCreate
+) -> GroupRead:
     """A group of the organisation's staff; its creator joins only if someone else adds them."""
     await access.authorize(session, actor, Action.GROUP_CREATE, data.organisation_id)
     if actor.user_id in data.member_ids:
@@ -29,10 +35,11 @@ async def create(session: AsyncSession, actor: Actor, data: GroupCreate) -> Grou
     await _check_members(session, data.organisation_id, data.member_ids)
     if await repository.name_taken(session, data.organisation_id, data.name, except_id=0):
         raise ConflictError("The organisation already has a group of that name.")
-    group = await repository.add(
-        session,
-        Group(organisation_id=data.organisation_id, name=data.name, description=data.description),
+    group = Group(
+        organisation_id=data.organisation_id, name=data.name, description=data.description
     )
+    await fhir_directory.publish_group(session, fhir, group, joining=data.member_ids)
+    group = await repository.add(session, group)
     for user_id in sorted(set(data.member_ids)):
         repository.add_member(session, group.id, user_id)
     await session.flush()
@@ -81,39 +88,50 @@ async def load(
 
 
 async def update(
-    session: AsyncSession, actor: Actor, group_id: int, changes: GroupUpdate
+    session: AsyncSession, fhir: FhirGateway, actor: Actor, group_id: int, changes: GroupUpdate
 ) -> GroupRead:
     group = await load(session, actor, group_id, Action.GROUP_MANAGE)
+    if changes.name is not None and await repository.name_taken(
+        session, group.organisation_id, changes.name, except_id=group.id
+    ):
+        raise ConflictError("The organisation already has a group of that name.")
+    given: dict[str, Any] = {}
     if changes.name is not None:
-        if await repository.name_taken(
-            session, group.organisation_id, changes.name, except_id=group.id
-        ):
-            raise ConflictError("The organisation already has a group of that name.")
-        group.name = changes.name
+        given["name"] = changes.name
     if "description" in changes.model_fields_set:
-        group.description = changes.description
+        given["description"] = changes.description
+    await fhir_directory.publish_group(session, fhir, group, changes=given)  # FHIR first
+    for field, value in given.items():
+        setattr(group, field, value)
     group.updated_at = utc_now()
     await session.flush()
     _audit(session, actor, "groups.update", group)
     return await _read(session, group)
 
 
-async def add_member(session: AsyncSession, actor: Actor, group_id: int, user_id: int) -> GroupRead:
+async def add_member(
+    session: AsyncSession, fhir: FhirGateway, actor: Actor, group_id: int, user_id: int
+) -> GroupRead:
     """Membership widens what one may see: nobody adds themself."""
     group = await load(session, actor, group_id, Action.GROUP_ADD_MEMBER, about_user=user_id)
     await _check_members(session, group.organisation_id, [user_id], field=("path", "user_id"))
     if not await repository.is_member(session, group.id, user_id):
+        await fhir_directory.publish_group(session, fhir, group, joining={user_id})
         repository.add_member(session, group.id, user_id)
         await session.flush()
         _audit(session, actor, "groups.add_member", group, target_user_id=user_id)
     return await _read(session, group)
 
 
-async def remove_member(session: AsyncSession, actor: Actor, group_id: int, user_id: int) -> None:
+async def remove_member(
+    session: AsyncSession, fhir: FhirGateway, actor: Actor, group_id: int, user_id: int
+) -> None:
     """The member stops seeing the group's conversations at once."""
     group = await load(session, actor, group_id, Action.GROUP_MANAGE)
-    if not await repository.remove_member(session, group.id, user_id):
+    if not await repository.is_member(session, group.id, user_id):
         raise NotFoundError("That user is not a member of this group.")
+    await fhir_directory.publish_group(session, fhir, group, leaving={user_id})
+    await repository.remove_member(session, group.id, user_id)
     _audit(session, actor, "groups.remove_member", group, target_user_id=user_id)
 
 

@@ -334,7 +334,13 @@ async def add_participant(
                 "The group must belong to one of the patient's organisations.",
                 field=("body", "group_id"),
             )
-        newcomer = Newcomer(Party(kind="group", id=group.id, display=group.name), set())
+        team = Party(
+            kind="group",
+            id=group.id,
+            display=group.name,
+            resource=f"Group/{group.fhir_id}" if group.fhir_id else None,
+        )
+        newcomer = Newcomer(team, set())
     else:
         person = (
             await _participants(session, [int(data.user_id or 0)], patient_id, field="user_id")

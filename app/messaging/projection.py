@@ -12,7 +12,17 @@ from app.fhir.resources import MessageRecord, Party
 def party_of_user(user: User) -> Party:
     """A user as FHIR names them: a patient-level account also names its Patient."""
     patient_id = access.patient_acted_as(user.system_permissions, user.fhir_patient_id)
-    return Party(kind="user", id=user.id, patient_id=patient_id, display=user.full_name)
+    return Party(
+        kind="user",
+        id=user.id,
+        patient_id=patient_id,
+        display=user.full_name,
+        resource=_practitioner(user.fhir_practitioner_id) if patient_id is None else None,
+    )
+
+
+def _practitioner(fhir_id: str | None) -> str | None:
+    return f"Practitioner/{fhir_id}" if fhir_id is not None else None
 
 
 def recipients_of(participants: Sequence[Party], sender: User) -> tuple[Party, ...]:

@@ -436,8 +436,10 @@ _PARTICIPANTS = (
         User.full_name,
         User.system_permissions,
         User.fhir_patient_id,
+        User.fhir_practitioner_id,
         ConversationParticipant.group_id,
         Group.name,
+        Group.fhir_id,
     )
     .select_from(ConversationParticipant)
     .outerjoin(User, User.id == ConversationParticipant.user_id)
@@ -452,13 +454,16 @@ async def participants(session: AsyncSession, conversation_id: int) -> list[Part
     joined. Plain rows: this runs on every send."""
     result = await session.execute(_PARTICIPANTS, {"of_conversation": conversation_id})
     found = []
-    for user_id, full_name, level, fhir_patient_id, group_id, group_name in result:
+    for row in result:
+        user_id, full_name, level, fhir_patient_id, practitioner, group_id, group_name, team = row
         if user_id is not None:
             patient_id = access.patient_acted_as(level, fhir_patient_id)
-            found.append(Party("user", user_id, patient_id=patient_id, display=full_name))
+            resource = f"Practitioner/{practitioner}" if practitioner and not patient_id else None
+            found.append(Party("user", user_id, patient_id, display=full_name, resource=resource))
         else:
             assert group_id is not None, "a participant is a user or a group"
-            found.append(Party("group", group_id, display=group_name))
+            resource = f"Group/{team}" if team else None
+            found.append(Party("group", group_id, display=group_name, resource=resource))
     return found
 
 

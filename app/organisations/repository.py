@@ -98,6 +98,20 @@ async def remove_staff(session: AsyncSession, organisation_id: int, user_id: int
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def groups_with_member(
+    session: AsyncSession, organisation_id: int, user_id: int
+) -> list[Group]:
+    """The organisation's team groups that the user is in."""
+    return list(
+        await session.scalars(
+            select(Group)
+            .join(GroupMember, GroupMember.group_id == Group.id)
+            .where(Group.organisation_id == organisation_id, GroupMember.user_id == user_id)
+            .order_by(Group.id)
+        )
+    )
+
+
 async def remove_from_groups(
     session: AsyncSession, organisation_id: int, user_id: int
 ) -> list[int]:

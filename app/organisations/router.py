@@ -1,7 +1,7 @@
 from fastapi import APIRouter, status
 
 from app.auth.dependencies import ActorDep
-from app.dependencies import SessionDep
+from app.dependencies import FhirDep, SessionDep
 from app.directory.organisations import FeatureKey
 from app.ids import PathId, PatientPathId
 from app.organisations import service
@@ -21,10 +21,10 @@ router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create(
-    body: OrganisationCreate, actor: ActorDep, session: SessionDep
+    body: OrganisationCreate, actor: ActorDep, session: SessionDep, fhir: FhirDep
 ) -> OrganisationRead:
     """Create an organisation (admin)."""
-    return await service.create(session, actor, body)
+    return await service.create(session, fhir, actor, body)
 
 
 @router.get("")
@@ -47,15 +47,18 @@ async def update(
     body: OrganisationUpdate,
     actor: ActorDep,
     session: SessionDep,
+    fhir: FhirDep,
 ) -> OrganisationRead:
     """Change name, type or location (admin)."""
-    return await service.update(session, actor, organisation_id, body)
+    return await service.update(session, fhir, actor, organisation_id, body)
 
 
 @router.delete("/{organisation_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(organisation_id: PathId, actor: ActorDep, session: SessionDep) -> None:
+async def delete(
+    organisation_id: PathId, actor: ActorDep, session: SessionDep, fhir: FhirDep
+) -> None:
     """Delete an organisation that no longer has patients or conversations (admin)."""
-    await service.delete(session, actor, organisation_id)
+    await service.delete(session, fhir, actor, organisation_id)
 
 
 @router.put("/{organisation_id}/staff/{user_id}")
@@ -65,9 +68,10 @@ async def put_staff(
     body: MembershipUpdate,
     actor: ActorDep,
     session: SessionDep,
+    fhir: FhirDep,
 ) -> StaffMembershipRead:
     """Make a user staff of the organisation, or change whether it is their primary one."""
-    return await service.put_staff(session, actor, organisation_id, user_id, body)
+    return await service.put_staff(session, fhir, actor, organisation_id, user_id, body)
 
 
 @router.delete("/{organisation_id}/staff/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -76,9 +80,10 @@ async def remove_staff(
     user_id: PathId,
     actor: ActorDep,
     session: SessionDep,
+    fhir: FhirDep,
 ) -> None:
     """Remove a user from the organisation's staff."""
-    await service.remove_staff(session, actor, organisation_id, user_id)
+    await service.remove_staff(session, fhir, actor, organisation_id, user_id)
 
 
 @router.put("/{organisation_id}/patients/{patient_id}")

@@ -25,6 +25,8 @@ from app.directory.organisations import (
     StaffMembership,
 )
 from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.fhir.protocol import FhirGateway
+from app.fhir_directory import service as fhir_directory
 from app.organisations import repository
 from app.organisations.schemas import (
     FeatureRead,
@@ -123,11 +125,13 @@ async def overview(session: AsyncSession, actor: Actor, organisation_id: int) ->
     )
 
 
-async def create(session: AsyncSession, actor: Actor, data: OrganisationCreate) -> OrganisationRead:
+async def create(
+    session: AsyncSession, fhir: FhirGateway, actor: Actor, data: OrganisationCreate
+) -> OrganisationRead:
     await access.authorize(session, actor, Action.ORGANISATION_CREATE)
-    organisation = await repository.add(
-        session, Organisation(name=data.name, type=data.type, location=data.location)
-    )
+    organisation = Organisation(name=data.name, type=data.type, location=data.location)
+    await fhir_directory.publish_organisation(fhir, organisation)  # FHIR first
+    organisation = await repository.add(session, organisation)
     _audit(session, actor, "organisations.create", organisation.id)
     return OrganisationRead.model_validate(organisation)
 
@@ -153,30 +157,47 @@ async def read(session: AsyncSession, actor: Actor, organisation_id: int) -> Org
 
 
 async def update(
-    session: AsyncSession, actor: Actor, organisation_id: int, changes: OrganisationUpdate
+    session: AsyncSession,
+    fhir: FhirGateway,
+    actor: Actor,
+    organisation_id: int,
+    changes: OrganisationUpdate,
 ) -> OrganisationRead:
     await access.authorize(session, actor, Action.ORGANISATION_UPDATE, organisation_id)
     organisation = await _load(session, organisation_id)
-    for field, value in changes.model_dump(exclude_unset=True).items():
+    given = changes.model_dump(exclude_unset=True)
+    for field, value in given.items():
         if value is None and field != "location":
             raise InvalidInputError(f"{field} cannot be empty.", field=("body", field))
+    await fhir_directory.publish_organisation(fhir, organisation, changes=given)  # FHIR first
+    for field, value in given.items():
         setattr(organisation, field, value)
     await session.flush()
     _audit(session, actor, "organisations.update", organisation_id)
     return OrganisationRead.model_validate(organisation)
 
 
-async def delete(session: AsyncSession, actor: Actor, organisation_id: int) -> None:
+async def delete(
+    session: AsyncSession, fhir: FhirGateway, actor: Actor, organisation_id: int
+) -> None:
+    """Gone from Parley; its Organization stays in FHIR, inactive, for what names it."""
     await access.authorize(session, actor, Action.ORGANISATION_DELETE, organisation_id)
     organisation = await _load(session, organisation_id)
     if await repository.is_in_use(session, organisation_id):
         raise ConflictError("The organisation still has patients or conversations.")
+    if organisation.fhir_id is not None:
+        await fhir_directory.publish_organisation(fhir, organisation, active=False)
     await repository.delete_organisation(session, organisation)
     _audit(session, actor, "organisations.delete", organisation_id)
 
 
 async def put_staff(
-    session: AsyncSession, actor: Actor, organisation_id: int, user_id: int, data: MembershipUpdate
+    session: AsyncSession,
+    fhir: FhirGateway,
+    actor: Actor,
+    organisation_id: int,
+    user_id: int,
+    data: MembershipUpdate,
 ) -> StaffMembershipRead:
     """Nobody adds themself: membership widens what one may see, so it takes another admin."""
     await access.authorize(
@@ -189,6 +210,9 @@ async def put_staff(
         raise InvalidInputError("A patient cannot be staff.", field=("path", "user_id"))
     membership = await repository.get_staff_membership(session, organisation_id, user_id)
     if membership is None:
+        await fhir_directory.publish_membership(
+            fhir, await _load(session, organisation_id), user, active=True
+        )
         membership = StaffMembership(organisation_id=organisation_id, user_id=user_id)
         session.add(membership)
     membership.is_primary = data.is_primary
@@ -200,13 +224,19 @@ async def put_staff(
 
 
 async def remove_staff(
-    session: AsyncSession, actor: Actor, organisation_id: int, user_id: int
+    session: AsyncSession, fhir: FhirGateway, actor: Actor, organisation_id: int, user_id: int
 ) -> None:
     """Leaving an organisation is leaving its team groups too: a group gives access only to
-    its organisation's staff."""
+    its organisation's staff. FHIR hears first: the role ends and the groups lose them."""
     await access.authorize(session, actor, Action.ORGANISATION_MANAGE_MEMBERS, organisation_id)
-    if not await repository.remove_staff(session, organisation_id, user_id):
+    user = await users_repository.get_user(session, user_id)
+    if user is None or not await repository.get_staff_membership(session, organisation_id, user_id):
         raise NotFoundError("That user is not staff of this organisation.")
+    organisation = await _load(session, organisation_id)
+    await fhir_directory.publish_membership(fhir, organisation, user, active=False)
+    for group in await repository.groups_with_member(session, organisation_id, user_id):
+        await fhir_directory.publish_group(session, fhir, group, leaving={user_id})
+    await repository.remove_staff(session, organisation_id, user_id)
     left = await repository.remove_from_groups(session, organisation_id, user_id)
     _audit(
         session, actor, "organisations.staff_remove", organisation_id, target_user_id=user_id,

@@ -1,6 +1,7 @@
 from fastapi import APIRouter, status
 
 from app.auth.dependencies import AuthContextDep, CurrentPrincipal
+from app.dependencies import FhirDep
 from app.ids import PathId
 from app.pagination import CursorQuery, LimitQuery, Page
 from app.users import service
@@ -10,9 +11,11 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_user(body: UserCreate, actor: CurrentPrincipal, ctx: AuthContextDep) -> UserRead:
+async def create_user(
+    body: UserCreate, actor: CurrentPrincipal, ctx: AuthContextDep, fhir: FhirDep
+) -> UserRead:
     """Create a user (admin); no one can be given a level above the creator's."""
-    return await service.create_user(ctx, actor, body)
+    return await service.create_user(ctx, fhir, actor, body)
 
 
 @router.get("")
@@ -31,26 +34,26 @@ async def get_user(user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep
 
 @router.patch("/{user_id}")
 async def update_user(
-    user_id: PathId, body: UserUpdate, actor: CurrentPrincipal, ctx: AuthContextDep
+    user_id: PathId, body: UserUpdate, actor: CurrentPrincipal, ctx: AuthContextDep, fhir: FhirDep
 ) -> UserRead:
     """Change profile, permission level or competencies (admin)."""
-    return await service.update_user(ctx, actor, user_id, body)
+    return await service.update_user(ctx, fhir, actor, user_id, body)
 
 
 @router.post("/{user_id}/deactivate")
 async def deactivate_user(
-    user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep
+    user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep, fhir: FhirDep
 ) -> UserRead:
     """Deactivate a user; every session of theirs ends at once."""
-    return await service.deactivate_user(ctx, actor, user_id)
+    return await service.deactivate_user(ctx, fhir, actor, user_id)
 
 
 @router.post("/{user_id}/reactivate")
 async def reactivate_user(
-    user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep
+    user_id: PathId, actor: CurrentPrincipal, ctx: AuthContextDep, fhir: FhirDep
 ) -> UserRead:
     """Let a deactivated user log in again."""
-    return await service.reactivate_user(ctx, actor, user_id)
+    return await service.reactivate_user(ctx, fhir, actor, user_id)
 
 
 @router.post("/{user_id}/totp/reset")

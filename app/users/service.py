@@ -13,6 +13,8 @@ from app.auth.password_policy import check_new_password
 from app.auth.passwords import hash_password
 from app.auth.service import AuthContext, Principal
 from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.fhir.protocol import FhirGateway
+from app.fhir_directory import service as fhir_directory
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import service as patients_service
 from app.users import repository
@@ -44,7 +46,10 @@ ACCESS_FIELDS = frozenset(
 )
 
 
-async def create_user(ctx: AuthContext, actor: Principal, data: UserCreate) -> UserRead:
+async def create_user(
+    ctx: AuthContext, fhir: FhirGateway, actor: Principal, data: UserCreate
+) -> UserRead:
+    """Staff's Practitioner first: if FHIR fails, no user is made."""
     await access.authorize(ctx.session, access.actor_of(actor.user), Action.USER_CREATE)
     _require_grant(ctx, actor, data.system_permissions, Action.USER_CREATE)
     _check_competencies(
@@ -63,6 +68,11 @@ async def create_user(ctx: AuthContext, actor: Principal, data: UserCreate) -> U
         removed_competencies=sorted(set(data.removed_competencies)),
         fhir_patient_id=data.fhir_patient_id,
     )
+    if await auth_repository.find_user_by_username_or_email(
+        ctx.session, username=user.username, email=user.email
+    ):  # asked before FHIR hears of them; the insert below settles a race
+        raise ConflictError("A user with that username or email already exists.")
+    await fhir_directory.publish_user(fhir, user, active=True)
     try:
         async with ctx.session.begin_nested():
             await auth_repository.add_user(ctx.session, user)
@@ -92,7 +102,7 @@ async def get_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead
 
 
 async def update_user(
-    ctx: AuthContext, actor: Principal, user_id: int, changes: UserUpdate
+    ctx: AuthContext, fhir: FhirGateway, actor: Principal, user_id: int, changes: UserUpdate
 ) -> UserRead:
     given = changes.model_dump(exclude_unset=True, exclude_none=True)
     action = Action.USER_SET_ACCESS if ACCESS_FIELDS & given.keys() else Action.USER_MANAGE
@@ -111,6 +121,8 @@ async def update_user(
         ctx.session, given["email"], except_user_id=user.id
     ):
         raise ConflictError("Another user has that email address.")
+    if "full_name" in given:  # FHIR first: if it fails, the row is untouched
+        await fhir_directory.publish_user(fhir, user, full_name=given["full_name"])
     for field, value in given.items():
         setattr(user, field, sorted(set(value)) if isinstance(value, list) else value)
     ctx.audit(
@@ -121,10 +133,13 @@ async def update_user(
     return to_read(user)
 
 
-async def deactivate_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
+async def deactivate_user(
+    ctx: AuthContext, fhir: FhirGateway, actor: Principal, user_id: int
+) -> UserRead:
     if user_id == actor.user.id:
         raise ConflictError("You cannot deactivate your own account.")
     user = await _load_managed(ctx, actor, user_id, Action.USER_MANAGE)
+    await fhir_directory.publish_user(fhir, user, active=False)
     user.is_active = False
     await auth_service.end_all_sessions(ctx, user, reason="deactivated")
     ctx.audit("users.deactivate", actor_id=actor.user.id, target_user_id=user.id)
@@ -132,8 +147,11 @@ async def deactivate_user(ctx: AuthContext, actor: Principal, user_id: int) -> U
     return to_read(user)
 
 
-async def reactivate_user(ctx: AuthContext, actor: Principal, user_id: int) -> UserRead:
+async def reactivate_user(
+    ctx: AuthContext, fhir: FhirGateway, actor: Principal, user_id: int
+) -> UserRead:
     user = await _load_managed(ctx, actor, user_id, Action.USER_MANAGE)
+    await fhir_directory.publish_user(fhir, user, active=True)
     user.is_active = True
     ctx.audit("users.reactivate", actor_id=actor.user.id, target_user_id=user.id)
     await ctx.session.flush()

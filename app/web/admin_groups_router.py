@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.dependencies import SessionDep
+from app.dependencies import FhirDep, SessionDep
 from app.errors import AppError
 from app.groups import service as groups
 from app.groups.schemas import GroupUpdate
@@ -48,11 +48,11 @@ async def _group(
 
 @router.post("/{group_id}", dependencies=[CsrfChecked])
 async def update_group(
-    request: Request, group_id: PathId, actor: WebActor, session: SessionDep
+    request: Request, group_id: PathId, actor: WebActor, session: SessionDep, fhir: FhirDep
 ) -> Response:
     try:
         await groups.update(
-            session, actor, group_id, parse(GroupUpdate, await form_values(request))
+            session, fhir, actor, group_id, parse(GroupUpdate, await form_values(request))
         )
     except AppError as error:
         return await _group(request, group_id, actor, session, field_errors(error), error.status)
@@ -64,15 +64,16 @@ async def add_member(
     group_id: PathId,
     actor: WebActor,
     session: SessionDep,
+    fhir: FhirDep,
     user_id: FormId = 0,
 ) -> Response:
-    await groups.add_member(session, actor, group_id, user_id)
+    await groups.add_member(session, fhir, actor, group_id, user_id)
     return RedirectResponse(f"/admin/groups/{group_id}", status_code=303)
 
 
 @router.post("/{group_id}/members/{user_id}/remove", dependencies=[CsrfChecked])
 async def remove_member(
-    group_id: PathId, user_id: PathId, actor: WebActor, session: SessionDep
+    group_id: PathId, user_id: PathId, actor: WebActor, session: SessionDep, fhir: FhirDep
 ) -> Response:
-    await groups.remove_member(session, actor, group_id, user_id)
+    await groups.remove_member(session, fhir, actor, group_id, user_id)
     return RedirectResponse(f"/admin/groups/{group_id}", status_code=303)

@@ -60,10 +60,14 @@ async def _organisations_page(
 
 
 @router.post("", dependencies=[CsrfChecked])
-async def create_organisation(request: Request, actor: WebActor, session: SessionDep) -> Response:
+async def create_organisation(
+    request: Request, actor: WebActor, session: SessionDep, fhir: FhirDep
+) -> Response:
     values = await form_values(request)
     try:
-        created = await organisations.create(session, actor, parse(OrganisationCreate, values))
+        created = await organisations.create(
+            session, fhir, actor, parse(OrganisationCreate, values)
+        )
     except AppError as error:
         return await _organisations_page(
             request, actor, session, values, field_errors(error), error.status
@@ -113,12 +117,12 @@ async def _organisation(
 
 @router.post("/{organisation_id}", dependencies=[CsrfChecked])
 async def update_organisation(
-    request: Request, organisation_id: PathId, actor: WebActor, session: SessionDep
+    request: Request, organisation_id: PathId, actor: WebActor, session: SessionDep, fhir: FhirDep
 ) -> Response:
     values = await form_values(request)
     try:
         await organisations.update(
-            session, actor, organisation_id, parse(OrganisationUpdate, values)
+            session, fhir, actor, organisation_id, parse(OrganisationUpdate, values)
         )
     except AppError as error:
         return await _organisation(
@@ -144,17 +148,23 @@ async def switch_feature(
 
 @router.post("/{organisation_id}/staff", dependencies=[CsrfChecked])
 async def add_staff(
-    organisation_id: PathId, actor: WebActor, session: SessionDep, user_id: FormId = 0
+    organisation_id: PathId,
+    actor: WebActor,
+    session: SessionDep,
+    fhir: FhirDep,
+    user_id: FormId = 0,
 ) -> Response:
-    await organisations.put_staff(session, actor, organisation_id, user_id, MembershipUpdate())
+    await organisations.put_staff(
+        session, fhir, actor, organisation_id, user_id, MembershipUpdate()
+    )
     return _back_to(organisation_id, "staff")
 
 
 @router.post("/{organisation_id}/staff/{user_id}/remove", dependencies=[CsrfChecked])
 async def remove_staff(
-    organisation_id: PathId, user_id: PathId, actor: WebActor, session: SessionDep
+    organisation_id: PathId, user_id: PathId, actor: WebActor, session: SessionDep, fhir: FhirDep
 ) -> Response:
-    await organisations.remove_staff(session, actor, organisation_id, user_id)
+    await organisations.remove_staff(session, fhir, actor, organisation_id, user_id)
     return _back_to(organisation_id, "staff")
 
 
@@ -222,11 +232,12 @@ async def create_group(
     organisation_id: PathId,
     actor: WebActor,
     session: SessionDep,
+    fhir: FhirDep,
     group_name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
         data = parse(GroupCreate, {"name": group_name, "organisation_id": organisation_id})
-        group = await groups.create(session, actor, data)
+        group = await groups.create(session, fhir, actor, data)
     except AppError as error:
         errors = {"group_name": field_errors(error).get("name") or error.detail}
         return await _organisation(

@@ -9,6 +9,7 @@ from app.access.competencies import catalogue
 from app.accounts.models import SystemPermission
 from app.auth.dependencies import AuthContextDep
 from app.auth.service import Principal
+from app.dependencies import FhirDep
 from app.errors import AppError, InvalidInputError
 from app.ids import PathId
 from app.users import service as users
@@ -65,10 +66,12 @@ async def _users_page(
 
 
 @router.post("", dependencies=[CsrfChecked])
-async def create_user(request: Request, principal: WebPrincipal, ctx: AuthContextDep) -> Response:
+async def create_user(
+    request: Request, principal: WebPrincipal, ctx: AuthContextDep, fhir: FhirDep
+) -> Response:
     values = await form_values(request)
     try:
-        created = await users.create_user(ctx, principal, parse(UserCreate, values))
+        created = await users.create_user(ctx, fhir, principal, parse(UserCreate, values))
     except AppError as error:
         shown = {key: value for key, value in values.items() if key != "password"}
         return await _users_page(
@@ -108,14 +111,14 @@ async def _user(
 
 @router.post("/{user_id}", dependencies=[CsrfChecked])
 async def update_user(
-    request: Request, user_id: PathId, principal: WebPrincipal, ctx: AuthContextDep
+    request: Request, user_id: PathId, principal: WebPrincipal, ctx: AuthContextDep, fhir: FhirDep
 ) -> Response:
     values = await form_values(request)
     # An unticked checkbox sends nothing: no boxes ticked means "none", not "unchanged".
     values.setdefault("additional_competencies", [])
     values.setdefault("removed_competencies", [])
     try:
-        await users.update_user(ctx, principal, user_id, parse(UserUpdate, values))
+        await users.update_user(ctx, fhir, principal, user_id, parse(UserUpdate, values))
     except AppError as error:
         return await _user(request, ctx, principal, user_id, field_errors(error), error.status)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)
@@ -123,14 +126,14 @@ async def update_user(
 
 @router.post("/{user_id}/{change}", dependencies=[CsrfChecked])
 async def change_user(
-    user_id: PathId, change: str, principal: WebPrincipal, ctx: AuthContextDep
+    user_id: PathId, change: str, principal: WebPrincipal, ctx: AuthContextDep, fhir: FhirDep
 ) -> Response:
-    actions = {
-        "deactivate": users.deactivate_user,
-        "reactivate": users.reactivate_user,
-        "totp-reset": users.reset_totp,
-    }
-    if change not in actions:
+    if change == "deactivate":
+        await users.deactivate_user(ctx, fhir, principal, user_id)
+    elif change == "reactivate":
+        await users.reactivate_user(ctx, fhir, principal, user_id)
+    elif change == "totp-reset":
+        await users.reset_totp(ctx, principal, user_id)
+    else:
         raise InvalidInputError("Unknown change.", field=("path", "change"))
-    await actions[change](ctx, principal, user_id)
     return RedirectResponse(f"/admin/users/{user_id}", status_code=303)

@@ -1,14 +1,17 @@
 """What another system reads of a message: whom it was for, and what corrected it."""
 
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
+from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.communication import Communication
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.provenance import Provenance
+from fhir.resources.R4B.resource import Resource
 
 from app.config import Settings
+from app.fhir.protocol import FhirGateway
 from app.fhir.resources import GROUP_SYSTEM, USER_SYSTEM
 from tests.support.auth import Account
 from tests.support.fhir import fhir_gateway
@@ -17,21 +20,46 @@ from tests.support.world import build_world, call, ok
 pytestmark = pytest.mark.usefixtures("fhir_url")
 
 
-def named(reference: dict[str, Any]) -> tuple[str, str | None]:
-    identifier = reference.get("identifier") or {}
-    kind = {USER_SYSTEM: "user", GROUP_SYSTEM: "group"}[identifier["system"]]
-    return f"{kind}/{identifier['value']}", reference.get("reference")
-
-
-async def recipients_in_fhir(settings: Settings, fhir_id: str) -> list[tuple[str, str | None]]:
+async def recipients_in_fhir(settings: Settings, fhir_id: str) -> list[tuple[str, str]]:
+    """(Parley's name for each recipient, what its literal reference leads to)."""
     async with fhir_gateway(settings) as fhir:
         message = (await fhir.read(Communication, fhir_id)).model_dump(mode="json")
-    return sorted(named(reference) for reference in message.get("recipient", []))
+        return sorted(
+            [(named(reference), await followed(fhir, reference["reference"]))
+             for reference in message.get("recipient", [])]
+        )  # fmt: skip
+
+
+def named(reference: dict[str, Any]) -> str:
+    identifier = reference.get("identifier") or {}
+    kind = {USER_SYSTEM: "user", GROUP_SYSTEM: "group"}[identifier["system"]]
+    return f"{kind}/{identifier['value']}"
+
+
+async def followed(fhir: FhirGateway, reference: str) -> str:
+    """What any FHIR client finds at a reference: the resource's kind and name."""
+    kind, resource_id = reference.split("/")
+    if kind == "Patient":  # the patient's own record: its reference says enough
+        return reference
+    found = (
+        await fhir.read(cast(type[Resource], get_fhir_model_class(kind)), resource_id)
+    ).model_dump(mode="json")
+    name = found["name"]
+    shown = name if isinstance(name, str) else name[0].get("text") or name[0]["family"]
+    return f"{kind}: {shown}"
+
+
+async def full_name(client: httpx.AsyncClient, admin: Account, user: Account) -> str:
+    return str(
+        (await ok(await call(client, "GET", f"/api/v1/users/{user.id}", admin)))["full_name"]
+    )
 
 
 async def test_every_message_names_everyone_else_taking_part_as_its_recipients(
     client: httpx.AsyncClient, admin: Account, settings: Settings
 ) -> None:
+    """Each recipient is a literal reference to a Practitioner, Group or Patient that any
+    FHIR client can read, with Parley's identifier beside it."""
     world = await build_world(client, admin)
     team = await ok(
         await call(
@@ -57,15 +85,17 @@ async def test_every_message_names_everyone_else_taking_part_as_its_recipients(
     first = await recipients_in_fhir(settings, thread["items"][0]["fhir_id"])
     second = await recipients_in_fhir(settings, reply["fhir_id"])
 
-    patient = (f"user/{world.patient_1_user.id}", f"Patient/{world.patient_1}")
-    assert first == sorted([(f"user/{world.nurse_a.id}", None), patient])
-    assert second == sorted(
-        [
-            (f"user/{world.clinician_a.id}", None),
-            (f"user/{world.nurse_a.id}", None),
-            (f"group/{team['id']}", None),
-        ]
+    nurse = (
+        f"user/{world.nurse_a.id}",
+        f"Practitioner: {await full_name(client, admin, world.nurse_a)}",
     )
+    clinician = (
+        f"user/{world.clinician_a.id}",
+        f"Practitioner: {await full_name(client, admin, world.clinician_a)}",
+    )
+    patient = (f"user/{world.patient_1_user.id}", f"Patient/{world.patient_1}")
+    assert first == sorted([nurse, patient])
+    assert second == sorted([clinician, nurse, (f"group/{team['id']}", "Group: Renal team")])
 
 
 async def test_a_correction_is_found_from_its_original_with_standard_searches(
