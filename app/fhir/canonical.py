@@ -1,0 +1,86 @@
+"""Parley's names on the wire: its identifier systems, tags, code systems, extensions and
+profiles live under one canonical base that the deployer controls
+(`PARLEY_FHIR_CANONICAL_URL`), where `fhir/conformance/` defines them.
+
+In the code they keep short fixed names (`urn:parley:…`), so no builder or parser
+depends on configuration; the gateways translate at the boundary, on every document
+they send and receive and every search they make. Reading accepts both forms, so
+resources written before the base existed are still Parley's, and a search for one of
+Parley's tokens asks for either form.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from app.fhir.protocol import SearchParams, Token
+
+# The internal name of each, and where it lives under the base.
+_PATHS = {
+    "urn:parley:conversation": "sid/conversation",
+    "urn:parley:message": "sid/message",
+    "urn:parley:patient": "sid/patient",
+    "urn:parley:user": "sid/user",
+    "urn:parley:group": "sid/group",
+    "urn:parley:organisation": "sid/organisation",
+    "urn:parley:directory": "sid/directory",
+    "urn:parley:tag": "CodeSystem/tag",
+    "urn:parley:message-category": "CodeSystem/message-category",
+    "urn:parley:extension:amends": "StructureDefinition/amends",
+    "urn:parley:extension:duration-ms": "StructureDefinition/duration-ms",
+    "urn:parley:extension:organisation": "StructureDefinition/organisation",
+    "urn:parley:extension:joined": "StructureDefinition/joined",
+    "urn:parley:extension:status-changed": "StructureDefinition/status-changed",
+    "urn:parley:profile:thread-header": "StructureDefinition/parley-thread-header",
+    "urn:parley:profile:message": "StructureDefinition/parley-message",
+}
+# Where the shipped conformance resources name their base, for rebasing them.
+SHIPPED_BASE = "https://parley.invalid/fhir"
+
+
+class CanonicalNames:
+    """The translation between Parley's internal names and those under one base."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base.rstrip("/")
+        self._outward = {name: f"{self.base}/{path}" for name, path in _PATHS.items()}
+        self._inward = {external: name for name, external in self._outward.items()}
+
+    def to_server(self, document: Any) -> Any:
+        """The document with Parley's names as the server should hold them (in place)."""
+        _rename(document, self._outward)
+        return document
+
+    def from_server(self, document: Any) -> Any:
+        """The document with Parley's names as the code knows them (in place)."""
+        _rename(document, self._inward)
+        return document
+
+    def token(self, token: Token) -> Token:
+        return Token(self._outward.get(token.system, token.system), token.value)
+
+    def search(self, params: SearchParams) -> list[tuple[str, str]]:
+        """Each of Parley's `system|code` tokens asked for in either form (a comma is OR)."""
+        return [(name, ",".join(self._either(value.split(",")))) for name, value in params]
+
+    def _either(self, values: Iterable[str]) -> Iterable[str]:
+        for value in values:
+            system, bar, code = value.partition("|")
+            if bar and system in self._outward:
+                yield f"{self._outward[system]}|{code}"
+            yield value
+
+
+def _rename(node: Any, names: dict[str, str]) -> None:
+    """Rename every `system` and `url` that is one of `names`, and every profile."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                if key in ("system", "url") and value in names:
+                    node[key] = names[value]
+            elif key == "profile" and isinstance(value, list):
+                node[key] = [names.get(item, item) if isinstance(item, str) else item for item in value]
+            else:
+                _rename(value, names)
+    elif isinstance(node, list):
+        for item in node:
+            _rename(item, names)
