@@ -19,7 +19,8 @@ from app.auth.service import AuthContext
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import AppError
-from app.fhir.factory import gateway_for
+from app.fhir import conformance
+from app.fhir.factory import EMBEDDED, gateway_for
 from app.fhir_directory import service as fhir_directory
 from app.logs import configure_logging
 from app.messaging import reprojection
@@ -85,6 +86,11 @@ def serve(
     configure_logging(level=settings.log_level, log_format=settings.log_format)
     if settings.environment == "production" and settings.uses_development_secret:
         raise fail("PARLEY_SECRET_KEY must be set to a secret of your own in production.")
+    if settings.environment == "production" and settings.uses_development_canonical_url:
+        raise fail(
+            "PARLEY_FHIR_CANONICAL_URL must be set to a base URL you control in production: "
+            "other systems read Parley's identifier systems and extensions under it."
+        )
     asyncio.run(_migrate(settings))
     uvicorn.run(
         "app.main:create_app",
@@ -294,6 +300,34 @@ async def _publish_user(settings: Settings, user_id: int) -> None:
             if user is not None:
                 await fhir_directory.publish_user(fhir, user)
             await session.commit()
+    finally:
+        await fhir.aclose()
+        await engine.dispose()
+
+
+@cli.command("load-conformance")
+def load_conformance() -> None:
+    """Put the definitions of Parley's extensions, profiles and code systems
+    (fhir/conformance/) on the FHIR server, under PARLEY_FHIR_CANONICAL_URL, so that its
+    validator knows them; safe to repeat."""
+    settings = Settings()
+    if settings.fhir_url == EMBEDDED:
+        typer.echo("The embedded store is Parley's alone: it needs no definitions.")
+        return
+    try:
+        count = asyncio.run(_load_conformance(settings))
+    except AppError as error:
+        raise fail(f"Could not load the definitions: {error.detail}") from None
+    typer.echo(f"Loaded {count} definitions under {settings.fhir_canonical_url}.")
+
+
+async def _load_conformance(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    fhir = gateway_for(settings, create_sessionmaker(engine))
+    try:
+        return await conformance.load(
+            fhir, settings.fhir_canonical_url, progress=lambda name: typer.echo(f"  {name}")
+        )
     finally:
         await fhir.aclose()
         await engine.dispose()

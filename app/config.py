@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATA_DIR = Path("var")
 # Only good enough for a laptop; `parley serve` refuses it outside development.
 DEVELOPMENT_SECRET_KEY = "parley-development-secret-key-change-me"
+# A placeholder (`.invalid` can never resolve): production must name a base it controls.
+DEVELOPMENT_FHIR_CANONICAL_URL = "https://parley.invalid/fhir"
 
 
 class Settings(BaseSettings):
@@ -21,6 +24,9 @@ class Settings(BaseSettings):
     fhir_url: str = "embedded"
     fhir_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     fhir_read_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Where Parley's identifier systems, extensions, code systems and profiles live: an
+    # absolute http(s) URL the deployer controls (see fhir/conformance/).
+    fhir_canonical_url: str = DEVELOPMENT_FHIR_CANONICAL_URL
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     # argon2id cost, OWASP's recommended minimum: 19 MiB, 2 passes, 1 lane.
     password_hash_memory_kib: int = Field(default=19_456, ge=8_192)
@@ -74,6 +80,22 @@ class Settings(BaseSettings):
             if url.startswith(plain):
                 return driver + url.removeprefix(plain)
         return url
+
+    @field_validator("fhir_canonical_url")
+    @classmethod
+    def _absolute_http_url(cls, url: str) -> str:
+        parsed = urlsplit(url.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+            raise ValueError(
+                "must be an absolute http(s) URL with no query, like https://fhir.example.org/parley"
+            )
+        if parsed.fragment:
+            raise ValueError("must have no #fragment")
+        return url.strip().rstrip("/")
+
+    @property
+    def uses_development_canonical_url(self) -> bool:
+        return self.fhir_canonical_url == DEVELOPMENT_FHIR_CANONICAL_URL
 
     @property
     def uses_development_secret(self) -> bool:

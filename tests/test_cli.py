@@ -203,3 +203,31 @@ async def test_seed_demo_fills_an_empty_database_with_working_logins(
     ]
     assert [p["family_name"] for p in patients_for_patel["items"]] == ["Smith", "Taylor"]
     assert [p["family_name"] for p in patients_for_alex["items"]] == ["Smith"]
+
+
+async def test_production_refuses_the_placeholder_canonical_base(empty_database_url: str) -> None:
+    env = parley_environment(
+        PARLEY_DATABASE_URL=empty_database_url,
+        PARLEY_ENVIRONMENT="production",
+        PARLEY_SECRET_KEY="a-production-secret-of-forty-characters-0",
+    )
+
+    refused = await run_parley("serve", "--port", "1", env=env)
+
+    assert refused.code == 1
+    assert "PARLEY_FHIR_CANONICAL_URL must be set" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "base", ["urn:parley", "ftp://fhir.example.org", "https://", "https://fhir.example.org/?a=1"]
+)
+async def test_a_canonical_base_that_is_not_an_absolute_http_url_is_refused(
+    empty_database_url: str, base: str
+) -> None:
+    env = parley_environment(PARLEY_DATABASE_URL=empty_database_url, PARLEY_FHIR_CANONICAL_URL=base)
+
+    refused = await run_parley("migrate", env=env)
+
+    assert refused.code != 0
+    assert "fhir_canonical_url" in refused.stderr
+    assert "absolute http(s) URL" in refused.stderr

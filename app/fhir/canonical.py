@@ -12,6 +12,7 @@ Parley's tokens asks for either form.
 from collections.abc import Iterable
 from typing import Any
 
+from app.config import DEVELOPMENT_FHIR_CANONICAL_URL
 from app.fhir.protocol import SearchParams, Token
 
 # The internal name of each, and where it lives under the base.
@@ -23,18 +24,18 @@ _PATHS = {
     "urn:parley:group": "sid/group",
     "urn:parley:organisation": "sid/organisation",
     "urn:parley:directory": "sid/directory",
-    "urn:parley:tag": "CodeSystem/tag",
-    "urn:parley:message-category": "CodeSystem/message-category",
-    "urn:parley:extension:amends": "StructureDefinition/amends",
-    "urn:parley:extension:duration-ms": "StructureDefinition/duration-ms",
-    "urn:parley:extension:organisation": "StructureDefinition/organisation",
-    "urn:parley:extension:joined": "StructureDefinition/joined",
-    "urn:parley:extension:status-changed": "StructureDefinition/status-changed",
+    "urn:parley:tag": "CodeSystem/parley-tag",
+    "urn:parley:message-category": "CodeSystem/parley-message-category",
+    "urn:parley:extension:amends": "StructureDefinition/parley-amends",
+    "urn:parley:extension:duration-ms": "StructureDefinition/parley-duration-ms",
+    "urn:parley:extension:organisation": "StructureDefinition/parley-organisation",
+    "urn:parley:extension:joined": "StructureDefinition/parley-joined",
+    "urn:parley:extension:status-changed": "StructureDefinition/parley-status-changed",
     "urn:parley:profile:thread-header": "StructureDefinition/parley-thread-header",
     "urn:parley:profile:message": "StructureDefinition/parley-message",
 }
-# Where the shipped conformance resources name their base, for rebasing them.
-SHIPPED_BASE = "https://parley.invalid/fhir"
+# The base the shipped conformance resources are written under, for rebasing them.
+SHIPPED_BASE = DEVELOPMENT_FHIR_CANONICAL_URL
 
 
 class CanonicalNames:
@@ -54,6 +55,10 @@ class CanonicalNames:
         """The document with Parley's names as the code knows them (in place)."""
         _rename(document, self._inward)
         return document
+
+    def defined(self) -> set[str]:
+        """The names `fhir/conformance/` must define: all but the identifier systems."""
+        return {name for name in self._outward.values() if "/sid/" not in name}
 
     def token(self, token: Token) -> Token:
         return Token(self._outward.get(token.system, token.system), token.value)
@@ -78,7 +83,9 @@ def _rename(node: Any, names: dict[str, str]) -> None:
                 if key in ("system", "url") and value in names:
                     node[key] = names[value]
             elif key == "profile" and isinstance(value, list):
-                node[key] = [names.get(item, item) if isinstance(item, str) else item for item in value]
+                node[key] = [
+                    names.get(item, item) if isinstance(item, str) else item for item in value
+                ]
             else:
                 _rename(value, names)
     elif isinstance(node, list):

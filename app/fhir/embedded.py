@@ -176,6 +176,10 @@ class EmbeddedFhirGateway:
         except IntegrityError:
             return  # someone stored the same id at the same moment: it exists, as wanted
 
+    async def put_where(self, resource: R, params: SearchParams) -> None:
+        """Nothing Parley keeps here is known by anything but its id."""
+        raise FhirInvalidError("The embedded FHIR store takes no conditional updates.")
+
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
         await self.put(build_binary(content, binary_id))
 

@@ -20,7 +20,9 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from app.config import DEVELOPMENT_FHIR_CANONICAL_URL
 from app.fhir.binary import binary_content, build_binary
+from app.fhir.canonical import CanonicalNames
 from app.fhir.errors import (
     FhirConflictError,
     FhirError,
@@ -64,9 +66,11 @@ class HttpFhirGateway:
         self,
         client: httpx.AsyncClient,
         *,
+        names: CanonicalNames,
         on_call: CallObserver | None = None,
     ) -> None:
         self._client = client
+        self._names = names
         self._on_call = on_call
         self._origin = _origin(str(client.base_url))
 
@@ -77,6 +81,7 @@ class HttpFhirGateway:
         *,
         connect_timeout: float,
         read_timeout: float,
+        canonical_url: str = DEVELOPMENT_FHIR_CANONICAL_URL,
         transport: httpx.AsyncBaseTransport | None = None,
         on_call: CallObserver | None = None,
     ) -> "HttpFhirGateway":
@@ -87,11 +92,11 @@ class HttpFhirGateway:
             headers={"Accept": FHIR_JSON},
             transport=transport,
         )
-        return cls(client, on_call=on_call)
+        return cls(client, names=CanonicalNames(canonical_url), on_call=on_call)
 
     async def create(self, resource: R) -> R:
         response = await self._send(
-            "POST", resource.get_resource_type(), json=_document(resource), repeatable=False
+            "POST", resource.get_resource_type(), json=self._document(resource), repeatable=False
         )
         return await self._resource_from_write(type(resource), response)
 
@@ -99,8 +104,8 @@ class HttpFhirGateway:
         response = await self._send(
             "POST",
             resource.get_resource_type(),
-            json=_document(resource),
-            headers={"If-None-Exist": f"identifier={identifier}"},
+            json=self._document(resource),
+            headers={"If-None-Exist": f"identifier={self._names.token(identifier)}"},
             # Safe: the server matches on the identifier, so a repeat finds the first.
             repeatable=True,
             # HAPI answers 409 to the loser of two simultaneous conditional creates;
@@ -112,14 +117,14 @@ class HttpFhirGateway:
 
     async def read(self, model: type[R], resource_id: str) -> R:
         response = await self._send("GET", f"{model.get_resource_type()}/{resource_id}")
-        return _parse(model, response)
+        return self._parse(model, response)
 
     async def update(self, resource: R, *, if_match: str) -> R:
         version = if_match.removeprefix("W/").strip('"')
         response = await self._send(
             "PUT",
             f"{resource.get_resource_type()}/{resource.id}",
-            json=_document(resource),
+            json=self._document(resource),
             headers={"If-Match": f'W/"{version}"'},
             repeatable=False,
         )
@@ -136,7 +141,7 @@ class HttpFhirGateway:
         response = await self._send(
             "GET",
             model.get_resource_type(),
-            params=list(params),
+            params=self._names.search(params),
             headers={"Cache-Control": "no-cache"},
         )
         async for resource in self._follow_pages(model, response, on_invalid):
@@ -149,7 +154,14 @@ class HttpFhirGateway:
     async def put(self, resource: R) -> None:
         # A PUT to an id of our own creates or replaces: safe to repeat.
         path = f"{resource.get_resource_type()}/{resource.id}"
-        await self._send("PUT", path, json=_document(resource), repeatable=True)
+        await self._send("PUT", path, json=self._document(resource), repeatable=True)
+
+    async def put_where(self, resource: R, params: SearchParams) -> None:
+        document = self._document(resource)
+        document.pop("id", None)  # the server keeps the id of the one it finds
+        await self._send(
+            "PUT", resource.get_resource_type(), json=document, params=list(params), repeatable=True
+        )
 
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
         await self.put(build_binary(content, binary_id))
@@ -185,7 +197,7 @@ class HttpFhirGateway:
                 if resource is None or mode != "match":
                     continue
                 try:
-                    valid = _validate(model, resource)
+                    valid = self._validate(model, resource)
                 except FhirUnavailableError:
                     if on_invalid is None:
                         raise
@@ -199,9 +211,26 @@ class HttpFhirGateway:
                 raise FhirUnavailableError("The FHIR server sent a next link to another host.")
             response = await self._send("GET", next_url, headers={"Cache-Control": "no-cache"})
 
+    def _document(self, resource: Any) -> dict[str, Any]:
+        document: dict[str, Any] = self._names.to_server(resource.model_dump(mode="json"))
+        return document
+
+    def _validate(self, model: type[R], document: dict[str, Any]) -> R:
+        try:
+            return model.model_validate(self._names.from_server(document))
+        except ValueError:
+            raise FhirUnavailableError(
+                f"The FHIR server answered an invalid {model.get_resource_type()}."
+            ) from None
+
+    def _parse(self, model: type[R], response: httpx.Response) -> R:
+        return self._validate(
+            model, _json_object(response, expected_type=model.get_resource_type())
+        )
+
     async def _resource_from_write(self, model: type[R], response: httpx.Response) -> R:
         if response.content:
-            return _parse(model, response)
+            return self._parse(model, response)
         # A server that honours Prefer: return=minimal (or ignores Prefer) answers no body.
         location = response.headers.get("Location") or response.headers.get("Content-Location")
         if not location:
@@ -278,11 +307,6 @@ class HttpFhirGateway:
         return response
 
 
-def _document(resource: Any) -> dict[str, Any]:
-    document: dict[str, Any] = resource.model_dump(mode="json")
-    return document
-
-
 def _json_object(response: httpx.Response, *, expected_type: str) -> dict[str, Any]:
     try:
         document = response.json()
@@ -293,19 +317,6 @@ def _json_object(response: httpx.Response, *, expected_type: str) -> dict[str, A
             f"The FHIR server answered something other than a {expected_type}."
         )
     return document
-
-
-def _validate(model: type[R], document: dict[str, Any]) -> R:
-    try:
-        return model.model_validate(document)
-    except ValueError:
-        raise FhirUnavailableError(
-            f"The FHIR server answered an invalid {model.get_resource_type()}."
-        ) from None
-
-
-def _parse(model: type[R], response: httpx.Response) -> R:
-    return _validate(model, _json_object(response, expected_type=model.get_resource_type()))
 
 
 def _next_link(bundle: Mapping[str, Any]) -> str | None:

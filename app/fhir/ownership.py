@@ -66,14 +66,16 @@ def _is_parley_party(reference: dict[str, Any]) -> bool:
 
 
 def _merged_meta(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
-    """Their tags, profiles and security labels stay; Parley's tag is there once. The
-    version and time are the server's to set."""
+    """Their tags, profiles and security labels stay; Parley's tag and profile are there
+    once. The version and time are the server's to set."""
     meta = {key: value for key, value in theirs.items() if key not in ("versionId", "lastUpdated")}
     tags = list(meta.get("tag", []))
     for tag in ours.get("tag", []):
         if not any(_same_coding(tag, present) for present in tags):
             tags.append(tag)
     meta["tag"] = tags
+    profiles = list(meta.get("profile", []))
+    meta["profile"] = profiles + [item for item in ours.get("profile", []) if item not in profiles]
     return meta
 
 

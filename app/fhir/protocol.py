@@ -79,6 +79,12 @@ class FhirGateway(Protocol):
         repeat lands on the same one): safe to repeat."""
         ...
 
+    async def put_where(self, resource: R, params: SearchParams) -> None:
+        """Create the resource, or replace the one that matches `params` (a conditional
+        update): for resources known by something other than an id, such as a
+        definition by its canonical URL. Safe to repeat."""
+        ...
+
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:
         """Store bytes as the Binary with this id, ours to choose: repeating it is harmless."""
         ...

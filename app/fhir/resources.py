@@ -1,5 +1,9 @@
 """Build and parse the FHIR resources Parley writes, with `fhir.resources` (R4B = R4 here).
 
+Parley's identifier systems, tags, code systems, extensions and profiles have short
+fixed names here (`urn:parley:…`); on a FHIR server they live under the deployment's
+canonical base (`app/fhir/canonical.py` translates, `fhir/conformance/` defines them).
+
 The mapping (see DESIGN.md): a conversation is a thread-header Communication
 (no payload, no partOf); a message is a Communication `partOf` the header; an
 amendment is a message `inResponseTo` its original, with a revision Provenance
@@ -44,6 +48,9 @@ FOREIGN_ATTACHMENT_NOTE = "(Something else was sent with this message from anoth
 # Keys the rows of messages other systems wrote (which carry no Parley identifier).
 FOREIGN_MESSAGE_NAMESPACE = UUID("6f1d3a52-4c57-4d0e-9f7e-2b8f0c1a9e41")
 MESSAGE_TAG = Token(TAG_SYSTEM, "message")
+# The profiles (fhir/conformance/) each declares, so a validator checks it against them.
+THREAD_HEADER_PROFILE = "urn:parley:profile:thread-header"
+MESSAGE_PROFILE = "urn:parley:profile:message"
 
 
 @dataclass(frozen=True)
@@ -169,7 +176,7 @@ def build_patient(
 def build_conversation_header(header: ConversationHeader) -> Communication:
     document: dict[str, Any] = {
         "resourceType": "Communication",
-        "meta": {"tag": [_coding(CONVERSATION_TAG)]},
+        "meta": {"profile": [THREAD_HEADER_PROFILE], "tag": [_coding(CONVERSATION_TAG)]},
         "identifier": [_identifier(conversation_identifier(header.uuid))],
         "status": "completed" if header.closed else "in-progress",
         "subject": {"reference": f"Patient/{header.patient_id}"},
@@ -220,7 +227,7 @@ def _joined_period(moment: datetime | None) -> dict[str, Any]:
 def build_message(message: MessageRecord) -> Communication:
     document: dict[str, Any] = {
         "resourceType": "Communication",
-        "meta": {"tag": [_coding(MESSAGE_TAG)]},
+        "meta": {"profile": [MESSAGE_PROFILE], "tag": [_coding(MESSAGE_TAG)]},
         "identifier": [_identifier(message_identifier(message.uuid))],
         "partOf": [{"reference": f"Communication/{message.header_fhir_id}"}],
         "status": "completed",

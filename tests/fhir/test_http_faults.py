@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fhir.resources.R4B.patient import Patient
 
+from app.config import DEVELOPMENT_FHIR_CANONICAL_URL
 from app.fhir.errors import FhirInvalidError, FhirUnavailableError
 from app.fhir.http_gateway import HttpFhirGateway
 from app.fhir.protocol import Token
@@ -92,7 +93,9 @@ async def test_transient_5xx_on_a_conditional_create_is_retried_until_it_succeed
 
     assert outcome.created is True
     assert len(seen) == 3
-    assert all(request.headers["If-None-Exist"] == f"identifier={IDENTIFIER}" for request in seen)
+    # On the wire, Parley's identifier system lives under the canonical base.
+    wire = f"identifier={DEVELOPMENT_FHIR_CANONICAL_URL}/sid/message|{IDENTIFIER.value}"
+    assert all(request.headers["If-None-Exist"] == wire for request in seen)
 
 
 async def test_a_plain_create_is_never_retried() -> None:

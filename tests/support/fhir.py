@@ -18,6 +18,7 @@ async def fhir_gateway(settings: Settings) -> AsyncIterator[FhirGateway]:
         sessionmaker=create_sessionmaker(engine),
         connect_timeout=3,
         read_timeout=30,
+        canonical_url=settings.fhir_canonical_url,
     )
     try:
         yield gateway
