@@ -54,6 +54,16 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+def _require_canonical_base(settings: Settings) -> None:
+    """In production, nothing may write Parley's names under the placeholder base: other
+    systems would read them there, and Parley would not know them once the base is set."""
+    if settings.environment == "production" and settings.uses_development_canonical_url:
+        raise fail(
+            "PARLEY_FHIR_CANONICAL_URL must be set to a base URL you control in production: "
+            "other systems read Parley's identifier systems and extensions under it."
+        )
+
+
 def fail(message: str) -> typer.Exit:
     typer.secho(message, err=True, fg=typer.colors.RED)
     return typer.Exit(code=1)
@@ -86,11 +96,7 @@ def serve(
     configure_logging(level=settings.log_level, log_format=settings.log_format)
     if settings.environment == "production" and settings.uses_development_secret:
         raise fail("PARLEY_SECRET_KEY must be set to a secret of your own in production.")
-    if settings.environment == "production" and settings.uses_development_canonical_url:
-        raise fail(
-            "PARLEY_FHIR_CANONICAL_URL must be set to a base URL you control in production: "
-            "other systems read Parley's identifier systems and extensions under it."
-        )
+    _require_canonical_base(settings)
     asyncio.run(_migrate(settings))
     uvicorn.run(
         "app.main:create_app",
@@ -226,6 +232,7 @@ def create_admin(
 ) -> None:
     """Create a superadmin: the first account, from which every other is made."""
     settings = Settings()
+    _require_canonical_base(settings)
 
     async def create() -> int:
         async with migrated_session(settings) as session:
@@ -260,6 +267,7 @@ def publish_directory() -> None:
     PractitionerRole, Organization, Group), for data made before Parley wrote them; safe
     to repeat. Messages sent afterwards name them as literal references."""
     settings = Settings()
+    _require_canonical_base(settings)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=False) as progress:
         task = progress.add_task("Reading the directory...", total=None)
 
@@ -311,6 +319,7 @@ def load_conformance() -> None:
     (fhir/conformance/) on the FHIR server, under PARLEY_FHIR_CANONICAL_URL, so that its
     validator knows them; safe to repeat."""
     settings = Settings()
+    _require_canonical_base(settings)
     if settings.fhir_url == EMBEDDED:
         typer.echo("The embedded store is Parley's alone: it needs no definitions.")
         return

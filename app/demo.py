@@ -22,6 +22,7 @@ from app.directory.organisations import FeatureKey
 from app.errors import ConflictError
 from app.fhir.factory import gateway_for
 from app.fhir.protocol import FhirGateway
+from app.fhir_directory import service as fhir_directory
 from app.migrations import upgrade_to_head
 from app.organisations import service as organisations_service
 from app.organisations.schemas import MembershipUpdate, OrganisationCreate
@@ -109,6 +110,10 @@ async def _seed(
             context_for(session), username=ADMIN, email="admin@riverside.example.org",
             password=ADMIN_PASSWORD, full_name="Demo Administrator",
         )  # fmt: skip
+    async with sessionmaker() as session, session.begin():
+        stored = await auth_repository.get_user(session, admin.id)
+        assert stored is not None
+        await fhir_directory.publish_user(fhir, stored)
     async with sessionmaker() as session, session.begin():
         organisation_id = await _organisation(session, fhir, admin)
     for staff in STAFF:

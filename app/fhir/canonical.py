@@ -60,8 +60,10 @@ class CanonicalNames:
         """The names `fhir/conformance/` must define: all but the identifier systems."""
         return {name for name in self._outward.values() if "/sid/" not in name}
 
-    def token(self, token: Token) -> Token:
-        return Token(self._outward.get(token.system, token.system), token.value)
+    def either(self, token: Token) -> str:
+        """A search value that finds the token in either form (for a conditional create,
+        so a retry across the change of names still finds the first)."""
+        return ",".join(self._either([str(token)]))
 
     def search(self, params: SearchParams) -> list[tuple[str, str]]:
         """Each of Parley's `system|code` tokens asked for in either form (a comma is OR)."""

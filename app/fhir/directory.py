@@ -49,6 +49,7 @@ class TeamGroup:
     organisation_fhir_id: str | None
     # The members' Practitioner ids.
     member_fhir_ids: tuple[str, ...]
+    active: bool = True
 
 
 def directory_identifier(fhir_id: str) -> Token:
@@ -115,7 +116,7 @@ def build_group(group: TeamGroup) -> Group:
     document: dict[str, Any] = {
         "resourceType": "Group",
         "identifier": [_identifier(directory_identifier(group.fhir_id))],
-        "active": True,
+        "active": group.active,
         "type": "practitioner",
         "actual": True,
         "name": group.name,

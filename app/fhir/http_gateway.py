@@ -105,7 +105,7 @@ class HttpFhirGateway:
             "POST",
             resource.get_resource_type(),
             json=self._document(resource),
-            headers={"If-None-Exist": f"identifier={self._names.token(identifier)}"},
+            headers={"If-None-Exist": f"identifier={self._names.either(identifier)}"},
             # Safe: the server matches on the identifier, so a repeat finds the first.
             repeatable=True,
             # HAPI answers 409 to the loser of two simultaneous conditional creates;
@@ -160,7 +160,11 @@ class HttpFhirGateway:
         document = self._document(resource)
         document.pop("id", None)  # the server keeps the id of the one it finds
         await self._send(
-            "PUT", resource.get_resource_type(), json=document, params=list(params), repeatable=True
+            "PUT",
+            resource.get_resource_type(),
+            json=document,
+            params=self._names.search(params),
+            repeatable=True,
         )
 
     async def put_binary(self, binary_id: str, content: BinaryContent) -> None:

@@ -545,9 +545,10 @@ def _party(reference: Any) -> Party:
     )
 
 
-# The `Type/id` of a (possibly absolute or versioned) reference to a party's resource.
+# A plain local reference to a party's resource, as Parley writes them (a version may
+# follow). A reference to another server names someone Parley does not know.
 _PARTY_RESOURCE = re.compile(
-    r"(?:^|/)(?P<type>Patient|Practitioner|Group)/(?P<id>[A-Za-z0-9\-.]{1,64})(?=$|/_history/)"
+    r"^(?P<type>Patient|Practitioner|Group)/(?P<id>[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$"
 )
 _RESOURCE_OF = {"user": ("Practitioner",), "group": ("Group",)}
 

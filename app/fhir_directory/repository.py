@@ -28,6 +28,25 @@ async def users(session: AsyncSession, user_ids: Collection[int]) -> Sequence[Us
     ).all()
 
 
+async def groups_of(session: AsyncSession, organisation_id: int) -> Sequence[Group]:
+    return (
+        await session.scalars(
+            select(Group).where(Group.organisation_id == organisation_id).order_by(Group.id)
+        )
+    ).all()
+
+
+async def staff_of(session: AsyncSession, organisation_id: int) -> Sequence[User]:
+    return (
+        await session.scalars(
+            select(User)
+            .join(StaffMembership, StaffMembership.user_id == User.id)
+            .where(StaffMembership.organisation_id == organisation_id)
+            .order_by(User.id)
+        )
+    ).all()
+
+
 async def all_staff(session: AsyncSession) -> Sequence[User]:
     return (
         await session.scalars(

@@ -6,11 +6,18 @@ the row is untouched. A resource's id is chosen by Parley and kept on its row, a
 resource is written with a PUT to it, so a repeat lands on the same one. Parley owns
 these resources whole, so a refresh replaces them.
 
+A change that takes access away (deactivating someone, removing them from an
+organisation or a team, deleting an organisation) is never held up by FHIR: it is
+published `quietly`, and if FHIR fails the change goes ahead and the resource catches up
+at the next publication or `parley publish-directory`. Withdrawing access at once
+matters more than FHIR showing it at once.
+
 A row made before Parley published its directory has no resource yet; it is left out
 of the ones that would name it until `parley publish-directory` fills it in.
 """
 
-from collections.abc import Callable, Collection
+import logging
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +35,20 @@ from app.fhir.directory import (
     build_practitioner_role,
     new_fhir_id,
 )
+from app.fhir.errors import FhirError
 from app.fhir.protocol import FhirGateway
 from app.fhir_directory import repository
+
+logger = logging.getLogger(__name__)
+
+
+async def quietly(publication: Awaitable[object], *, what: str) -> None:
+    """Publish, but let a FHIR failure pass (logged, without names): for changes that
+    take access away, which must happen whatever FHIR does."""
+    try:
+        await publication
+    except FhirError as error:
+        logger.warning("the FHIR %s waits for the next publication: %s", what, error.slug)
 
 
 async def publish_user(
@@ -97,6 +116,7 @@ async def publish_group(
     changes: dict[str, Any] | None = None,
     joining: Collection[int] = (),
     leaving: Collection[int] = (),
+    active: bool = True,
 ) -> None:
     """The Group with the changes (name, description) and members about to be made:
     its members now, with the users `joining` and without those `leaving`."""
@@ -116,9 +136,24 @@ async def publish_group(
         description=shown["description"],
         organisation_fhir_id=organisation.fhir_id if organisation is not None else None,
         member_fhir_ids=tuple(str(user.fhir_practitioner_id) for user in members),
+        active=active,
     )
     await fhir.put(build_group(team))
     group.fhir_id = fhir_id
+
+
+async def retire_organisation(
+    session: AsyncSession, fhir: FhirGateway, organisation: Organisation
+) -> None:
+    """Before an organisation leaves Parley: its teams, its staff's roles and itself stay
+    in FHIR, inactive, so no other system takes them for current."""
+    for group in await repository.groups_of(session, organisation.id):
+        if group.fhir_id is not None:
+            await publish_group(session, fhir, group, active=False)
+    for user in await repository.staff_of(session, organisation.id):
+        await publish_membership(fhir, organisation, user, active=False)
+    if organisation.fhir_id is not None:
+        await publish_organisation(fhir, organisation, active=False)
 
 
 async def publish_everything(

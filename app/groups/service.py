@@ -130,7 +130,9 @@ async def remove_member(
     group = await load(session, actor, group_id, Action.GROUP_MANAGE)
     if not await repository.is_member(session, group.id, user_id):
         raise NotFoundError("That user is not a member of this group.")
-    await fhir_directory.publish_group(session, fhir, group, leaving={user_id})
+    await fhir_directory.quietly(
+        fhir_directory.publish_group(session, fhir, group, leaving={user_id}), what="Group"
+    )
     await repository.remove_member(session, group.id, user_id)
     _audit(session, actor, "groups.remove_member", group, target_user_id=user_id)
 

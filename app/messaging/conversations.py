@@ -101,7 +101,10 @@ async def start_conversation(
         parse=parse_conversation_header,
         is_own=lambda found: (
             found.patient_id == data.patient_id
-            and found.initiator == projection.party_of_user(user)
+            and found.initiator is not None
+            # Who, not how they are named: a retry after the user's Practitioner appeared
+            # names them by it, and is still theirs.
+            and (found.initiator.kind, found.initiator.id) == ("user", user.id)
         ),
     )
     first_message = projection.text_message(

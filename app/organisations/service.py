@@ -185,8 +185,9 @@ async def delete(
     organisation = await _load(session, organisation_id)
     if await repository.is_in_use(session, organisation_id):
         raise ConflictError("The organisation still has patients or conversations.")
-    if organisation.fhir_id is not None:
-        await fhir_directory.publish_organisation(fhir, organisation, active=False)
+    await fhir_directory.quietly(
+        fhir_directory.retire_organisation(session, fhir, organisation), what="Organization"
+    )
     await repository.delete_organisation(session, organisation)
     _audit(session, actor, "organisations.delete", organisation_id)
 
@@ -233,9 +234,14 @@ async def remove_staff(
     if user is None or not await repository.get_staff_membership(session, organisation_id, user_id):
         raise NotFoundError("That user is not staff of this organisation.")
     organisation = await _load(session, organisation_id)
-    await fhir_directory.publish_membership(fhir, organisation, user, active=False)
     for group in await repository.groups_with_member(session, organisation_id, user_id):
-        await fhir_directory.publish_group(session, fhir, group, leaving={user_id})
+        await fhir_directory.quietly(
+            fhir_directory.publish_group(session, fhir, group, leaving={user_id}), what="Group"
+        )
+    await fhir_directory.quietly(
+        fhir_directory.publish_membership(fhir, organisation, user, active=False),
+        what="PractitionerRole",
+    )
     await repository.remove_staff(session, organisation_id, user_id)
     left = await repository.remove_from_groups(session, organisation_id, user_id)
     _audit(

@@ -139,7 +139,9 @@ async def deactivate_user(
     if user_id == actor.user.id:
         raise ConflictError("You cannot deactivate your own account.")
     user = await _load_managed(ctx, actor, user_id, Action.USER_MANAGE)
-    await fhir_directory.publish_user(fhir, user, active=False)
+    await fhir_directory.quietly(
+        fhir_directory.publish_user(fhir, user, active=False), what="Practitioner"
+    )
     user.is_active = False
     await auth_service.end_all_sessions(ctx, user, reason="deactivated")
     ctx.audit("users.deactivate", actor_id=actor.user.id, target_user_id=user.id)

@@ -16,10 +16,12 @@ from sqlalchemy import text
 from app.config import Settings
 from app.db import create_engine
 from app.fhir.resources import USER_SYSTEM
+from app.main import create_app
+from tests.support.app import running_client
 from tests.support.auth import Account
 from tests.support.fhir import fhir_gateway
-from tests.support.processes import parley_environment, run_parley
-from tests.support.world import World, build_world, call, ok
+from tests.support.processes import free_port, parley_environment, run_parley
+from tests.support.world import World, build_world, call, create_organisation, ok, staff_member
 
 pytestmark = pytest.mark.usefixtures("fhir_url")
 
@@ -116,6 +118,23 @@ async def test_memberships_and_groups_follow_the_directory(
     assert await found(settings, Group, "member", practitioner) == []
 
 
+async def directory_ids(settings: Settings) -> list[str | None]:
+    """The FHIR ids the rows hold, in a fixed order."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT fhir_practitioner_id FROM users WHERE system_permissions <> 'patient' "
+                    "UNION ALL SELECT fhir_id FROM organisations "
+                    "UNION ALL SELECT fhir_id FROM groups"
+                )
+            )
+            return sorted((row[0] for row in rows), key=str)
+    finally:
+        await engine.dispose()
+
+
 async def test_publish_directory_fills_in_what_existed_before(
     client: httpx.AsyncClient, admin: Account, settings: Settings
 ) -> None:
@@ -135,11 +154,13 @@ async def test_publish_directory_fills_in_what_existed_before(
         PARLEY_DATABASE_URL=settings.database_url, PARLEY_FHIR_URL=settings.fhir_url
     )
     first = await run_parley("publish-directory", env=env)
+    published = await directory_ids(settings)
     again = await run_parley("publish-directory", env=env)
 
     assert first.code == 0, first.stderr
     assert again.code == 0, again.stderr
-    assert first.stdout.splitlines()[-1] == again.stdout.splitlines()[-1]
+    assert None not in published
+    assert await directory_ids(settings) == published, "a second run refreshes, never adds"
     assert "practitioners" in first.stdout
     assert "organisations" in first.stdout
     after = await send(client, world, "Sent after publishing")
@@ -149,3 +170,78 @@ async def test_publish_directory_fills_in_what_existed_before(
     assert practitioner["name"][0]["text"] == after["sender"]["name"]
     roles = await found(settings, PractitionerRole, "practitioner", sender["reference"])
     assert [role["active"] for role in roles] == [True]
+
+
+async def test_taking_access_away_never_waits_for_fhir_and_adding_waits_for_it(
+    client: httpx.AsyncClient, admin: Account, settings: Settings
+) -> None:
+    """With FHIR down, a deactivation and a removal from staff still happen (and FHIR
+    catches up later); creating a user fails whole, leaving no account behind."""
+    world = await build_world(client, admin)
+    dead = settings.model_copy(
+        update={
+            "fhir_url": f"http://127.0.0.1:{free_port()}/fhir",
+            "fhir_connect_timeout_seconds": 0.3,
+        }
+    )
+    async with running_client(create_app(dead)) as down:
+        deactivated = await call(
+            down, "POST", f"/api/v1/users/{world.nurse_a.id}/deactivate", admin
+        )
+        removed = await call(
+            down,
+            "DELETE",
+            f"/api/v1/organisations/{world.org_a}/staff/{world.clinician_a.id}",
+            admin,
+        )
+        refused = await call(
+            down, "POST", "/api/v1/users", admin,
+            json={"username": "newcomer", "email": "newcomer@example.org",
+                  "full_name": "New Comer", "password": "a long enough password 1",
+                  "system_permissions": "staff", "base_profession": "nurse"},
+        )  # fmt: skip
+    nurse_login = await call(client, "GET", "/api/v1/auth/me", world.nurse_a)
+    users = await ok(await call(client, "GET", "/api/v1/users?limit=200", admin))
+
+    assert deactivated.status_code == 200, deactivated.text
+    assert nurse_login.status_code == 401, "the deactivated nurse's sessions ended at once"
+    assert removed.status_code == 204, removed.text
+    assert refused.status_code == 503, refused.text
+    assert "newcomer" not in [user["username"] for user in users["items"]]
+
+
+async def test_an_organisation_that_leaves_leaves_its_roles_and_teams_inactive(
+    client: httpx.AsyncClient, admin: Account, settings: Settings
+) -> None:
+    organisation = await create_organisation(client, admin, "Short-lived Clinic")
+    member = await staff_member(client, admin, "short_lived", organisation)
+    team = await ok(
+        await call(
+            client, "POST", "/api/v1/groups", admin,
+            json={"name": "Night team", "organisation_id": organisation, "member_ids": [member.id]},
+        )
+    )  # fmt: skip
+    practitioner = await found(settings, Group, "member", await practitioner_of(settings, member))
+    assert [item["name"] for item in practitioner] == ["Night team"]
+
+    deleted = await call(client, "DELETE", f"/api/v1/organisations/{organisation}", admin)
+
+    assert deleted.status_code == 204, deleted.text
+    reference = await practitioner_of(settings, member)
+    roles = await found(settings, PractitionerRole, "practitioner", reference)
+    teams = await found(settings, Group, "member", reference)
+    assert [role["active"] for role in roles] == [False]
+    assert [(group["name"], group["active"]) for group in teams] == [("Night team", False)]
+    assert team["name"] == "Night team"
+
+
+async def practitioner_of(settings: Settings, user: Account) -> str:
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            fhir_id = await connection.scalar(
+                text("SELECT fhir_practitioner_id FROM users WHERE id = :id"), {"id": user.id}
+            )
+    finally:
+        await engine.dispose()
+    return f"Practitioner/{fhir_id}"

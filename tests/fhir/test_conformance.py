@@ -173,12 +173,20 @@ async def test_load_conformance_puts_every_definition_on_the_server(
 
     first = await run_parley("load-conformance", env=env)
     again = await run_parley("load-conformance", env=env)
-    found = await raw(
-        settings, f"StructureDefinition?url={base}/StructureDefinition/parley-message"
-    )
+    async with httpx.AsyncClient(base_url=settings.fhir_url + "/") as server:
+        bundle = (
+            await server.get(
+                "StructureDefinition",
+                params={"url": f"{base}/StructureDefinition/parley-message"},
+                headers={"Cache-Control": "no-cache", "Accept": "application/fhir+json"},
+            )
+        ).json()
 
     assert first.code == 0, first.stderr
     assert again.code == 0, again.stderr
     shipped = len(conformance.conformance_resources(base))
     assert f"Loaded {shipped} definitions under {base}." in first.stdout
-    assert found["url"] == f"{base}/StructureDefinition/parley-message"
+    # Loaded twice, found once: the second run replaced what the first made.
+    assert [entry["resource"]["url"] for entry in bundle.get("entry", [])] == [
+        f"{base}/StructureDefinition/parley-message"
+    ]

@@ -93,8 +93,12 @@ async def test_transient_5xx_on_a_conditional_create_is_retried_until_it_succeed
 
     assert outcome.created is True
     assert len(seen) == 3
-    # On the wire, Parley's identifier system lives under the canonical base.
-    wire = f"identifier={DEVELOPMENT_FHIR_CANONICAL_URL}/sid/message|{IDENTIFIER.value}"
+    # On the wire, Parley's identifier system lives under the canonical base, and it is
+    # asked in either form, so a retry across the change of names still finds the first.
+    wire = (
+        f"identifier={DEVELOPMENT_FHIR_CANONICAL_URL}/sid/message|{IDENTIFIER.value},"
+        f"urn:parley:message|{IDENTIFIER.value}"
+    )
     assert all(request.headers["If-None-Exist"] == wire for request in seen)
 
 
