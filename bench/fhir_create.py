@@ -20,6 +20,7 @@ from app.fhir.resources import (
     ConversationHeader,
     MessageRecord,
     Party,
+    PatientDetails,
     build_conversation_header,
     build_message,
     build_patient,
@@ -42,7 +43,9 @@ def message_for(header_id: str, patient_id: str) -> MessageRecord:
 
 
 async def prepare_thread(gateway: HttpFhirGateway) -> tuple[str, str]:
-    patient = await gateway.create(build_patient(given_name="Bench", family_name="Patient"))
+    patient = await gateway.create(
+        build_patient(PatientDetails(given_name="Bench", family_name="Patient"))
+    )
     header = await gateway.create(
         build_conversation_header(
             ConversationHeader(

@@ -150,26 +150,40 @@ def patient_identifier(patient_uuid: UUID) -> Token:
     return Token(PATIENT_SYSTEM, str(patient_uuid))
 
 
-def build_patient(
-    *,
-    given_name: str,
-    family_name: str,
-    birth_date: date | None = None,
-    patient_uuid: UUID | None = None,
-) -> Patient:
+@dataclass(frozen=True)
+class PatientDetails:
+    given_name: str
+    family_name: str
+    birth_date: date | None = None
+    sex: str | None = None  # FHIR's administrative gender
+    phone: str | None = None
+    # Identifiers beside Parley's own: (system, value), the NHS number's among them.
+    identifiers: tuple[tuple[str, str], ...] = ()
+
+
+def build_patient(details: PatientDetails, *, patient_uuid: UUID | None = None) -> Patient:
     """A Patient under Parley's identifier (a fresh one unless given), which keys its
     conditional create: a create retried after a lost answer finds the first one instead of
     making a second patient."""
+    identifiers = [patient_identifier(patient_uuid or uuid.uuid4())] + [
+        Token(system, value) for system, value in details.identifiers
+    ]
     document: dict[str, Any] = {
         "resourceType": "Patient",
-        "identifier": [_identifier(patient_identifier(patient_uuid or uuid.uuid4()))],
+        "identifier": [_identifier(token) for token in identifiers],
         "active": True,
-        "name": [{"use": "official", "given": [given_name], "family": family_name}],
+        "name": [{"use": "official", "given": [details.given_name], "family": details.family_name}],
     }
-    if birth_date is not None:
-        document["birthDate"] = birth_date.isoformat()
-    born = f"Born {birth_date.isoformat()}" if birth_date is not None else None
-    document["text"] = narrative(f"{given_name} {family_name}", born)
+    if details.birth_date is not None:
+        document["birthDate"] = details.birth_date.isoformat()
+    if details.sex is not None:
+        document["gender"] = details.sex
+    if details.phone is not None:
+        document["telecom"] = [{"system": "phone", "value": details.phone}]
+    document["text"] = narrative(
+        f"{details.given_name} {details.family_name}",
+        f"Born {details.birth_date.isoformat()}" if details.birth_date is not None else None,
+    )
     return Patient.model_validate(document)
 
 

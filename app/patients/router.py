@@ -1,4 +1,7 @@
-from fastapi import APIRouter, Request, status
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
 
 from app.auth.dependencies import ActorDep
 from app.dependencies import FhirDep, SessionDep
@@ -32,10 +35,36 @@ async def create(
 
 @router.get("")
 async def list_patients(
-    actor: ActorDep, session: SessionDep, cursor: CursorQuery = None, limit: LimitQuery = 50
+    actor: ActorDep,
+    session: SessionDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Name words (starts of words, any order, accents and case ignored), "
+            "an NHS number (spaces allowed) or a birth date (YYYY-MM-DD); at least 2 characters.",
+        ),
+    ] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
 ) -> Page[PatientRead]:
-    """The patients the caller may see, by name."""
-    return await service.list_patients(session, actor, cursor=cursor, limit=limit)
+    """The patients the caller may see, by family name; those matching `q` when given."""
+    return await service.list_patients(session, actor, query=q, cursor=cursor, limit=limit)
+
+
+@router.get("/duplicates")
+async def possible_duplicates(
+    actor: ActorDep,
+    session: SessionDep,
+    given_name: Annotated[str, Query(min_length=1, max_length=100)],
+    family_name: Annotated[str, Query(min_length=1, max_length=100)],
+    birth_date: Annotated[date, Query()],
+) -> list[PatientRead]:
+    """Patients the caller may see with the same name and birth date: ask before
+    registering, to warn of registering the same person twice."""
+    return await service.possible_duplicates(
+        session, actor, given_name=given_name, family_name=family_name, birth_date=birth_date
+    )
 
 
 @router.get("/{patient_id}")

@@ -1,7 +1,10 @@
 """Patients: a FHIR Patient (the record of the person) and Parley's metadata beside it."""
 
-from datetime import datetime
+import re
+from datetime import date, datetime
+from typing import cast
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,13 +19,28 @@ from app.directory import repository as directory
 from app.directory.patients import ExternalAccessGrant, PatientMetadata
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.fhir.protocol import FhirGateway
-from app.fhir.resources import build_patient, patient_identifier
+from app.fhir.resources import PatientDetails, build_patient, patient_identifier
 from app.idempotency import keys as idempotency
 from app.idempotency.keys import KeyedRequest
 from app.organisations import service as organisations_service
 from app.pagination import Page, decode_cursor, encode_cursor
-from app.patients import repository
-from app.patients.schemas import AccessGrantCreate, AccessGrantRead, PatientCreate, PatientRead
+from app.patients import nhs_number, repository
+from app.patients.errors import DuplicatePatientError, InvalidNhsNumberError
+from app.patients.name_words import words_of
+from app.patients.nhs_number import NHS_NUMBER_SYSTEM
+from app.patients.schemas import (
+    AccessGrantCreate,
+    AccessGrantRead,
+    Identifier,
+    PatientCreate,
+    PatientRead,
+    Sex,
+)
+
+MIN_QUERY_LENGTH = 2
+MAX_QUERY_WORDS = 5
+DUPLICATES_SHOWN = 20
+BIRTH_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 async def patient_exists(session: AsyncSession, patient_id: str) -> bool:
@@ -52,15 +70,21 @@ async def create_patient(
     await access.authorize(session, actor, Action.PATIENT_CREATE, data.organisation_id)
     if (earlier := await idempotency.earlier_answer(session, request)) is not None:
         return PatientRead.model_validate_json(earlier)
+    nhs_number, identifiers = _identity(data)
+    await _refuse_a_second_record(session, actor, nhs_number, identifiers)
     patient_uuid = idempotency.uuid_for(request, "patient")
+    details = PatientDetails(
+        given_name=data.given_name,
+        family_name=data.family_name,
+        birth_date=data.birth_date,
+        sex=data.sex,
+        phone=data.phone,
+        identifiers=(((NHS_NUMBER_SYSTEM, nhs_number),) if nhs_number is not None else ())
+        + tuple(identifiers),
+    )
     created = (
         await fhir.create_if_none_exist(
-            build_patient(
-                patient_uuid=patient_uuid,
-                given_name=data.given_name,
-                family_name=data.family_name,
-                birth_date=data.birth_date,
-            ),
+            build_patient(details, patient_uuid=patient_uuid),
             identifier=patient_identifier(patient_uuid),
         )
     ).resource
@@ -72,9 +96,19 @@ async def create_patient(
                 given_name=data.given_name,
                 family_name=data.family_name,
                 birth_date=data.birth_date,
+                sex=data.sex,
+                nhs_number=nhs_number,
+                phone=data.phone,
             ),
         )
-    except IntegrityError:  # the same keyed request, sent twice at once, finished first
+        repository.add_identity(
+            session,
+            patient.patient_id,
+            identifiers=identifiers,
+            words=words_of(data.given_name, data.family_name),
+        )
+        await session.flush()
+    except IntegrityError:  # the same keyed request, or the same person, at the same moment
         await session.rollback()
         if (earlier := await idempotency.earlier_answer(session, request)) is not None:
             return PatientRead.model_validate_json(earlier)
@@ -83,15 +117,73 @@ async def create_patient(
         session, data.organisation_id, patient.patient_id, is_primary=True
     )
     _audit(session, actor, "patients.create", patient.patient_id)
-    answer = _read(patient, [data.organisation_id])
+    answer = _read(patient, [data.organisation_id], identifiers, has_portal_login=False)
     idempotency.remember(session, request, 201, answer.model_dump_json())
     return answer
 
 
+def _identity(data: PatientCreate) -> tuple[str | None, list[tuple[str, str]]]:
+    """The NHS number (however it was given) and the other identifiers, each once."""
+    nhs_numbers = [data.nhs_number] if data.nhs_number is not None else []
+    others: list[tuple[str, str]] = []
+    for identifier in data.identifiers:
+        if identifier.system == NHS_NUMBER_SYSTEM:
+            nhs_numbers.append(identifier.value)
+        elif (identifier.system, identifier.value) not in others:
+            others.append((identifier.system, identifier.value))
+    checked = {_checked_nhs_number(given) for given in nhs_numbers}
+    if len(checked) > 1:
+        raise InvalidNhsNumberError(
+            "Two different NHS numbers were given.", field=("body", "nhs_number")
+        )
+    return (checked.pop() if checked else None), others
+
+
+def _checked_nhs_number(given: str) -> str:
+    digits = nhs_number.normalised(given)
+    if digits is None:
+        raise InvalidNhsNumberError(
+            "An NHS number has 10 digits (spaces allowed).", field=("body", "nhs_number")
+        )
+    if not nhs_number.passes_check(digits):
+        raise InvalidNhsNumberError(
+            f"{nhs_number.shown(digits)} is not a valid NHS number: its last digit does not "
+            "match the others (Modulus 11 check). Check it against the patient's records.",
+            field=("body", "nhs_number"),
+        )
+    return digits
+
+
+async def _refuse_a_second_record(
+    session: AsyncSession,
+    actor: Actor,
+    nhs_number: str | None,
+    identifiers: list[tuple[str, str]],
+) -> None:
+    """A second patient with an identifier someone already holds is the same person
+    registered twice (or a typing error): refused before FHIR hears of it. The existing
+    record is named only to a caller who may see it."""
+    holder = await repository.holder_of(session, nhs_number=nhs_number, identifiers=identifiers)
+    if holder is None:
+        return
+    visible = await access.is_allowed(session, actor, Action.PATIENT_READ, holder)
+    raise DuplicatePatientError(
+        "A patient with this NHS number or identifier is already registered"
+        + (": open their record instead of registering them again." if visible else "."),
+        existing_patient_id=holder if visible else None,
+    )
+
+
 async def list_patients(
-    session: AsyncSession, actor: Actor, *, cursor: str | None, limit: int
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    query: str | None = None,
+    cursor: str | None,
+    limit: int,
 ) -> Page[PatientRead]:
-    """What the actor may see; deactivated patients only for admins, who manage them."""
+    """What the actor may see, by name, or those matching `query` (see `_matching`);
+    deactivated patients only for admins, who manage them."""
     after = decode_cursor(cursor, str, str, str) if cursor else None
     rows = await repository.list_page(
         session,
@@ -99,22 +191,80 @@ async def list_patients(
         include_inactive=actor.is_admin,
         after=after,
         limit=limit + 1,
+        matching=_matching(query) if query is not None else (),
     )
     page = rows[:limit]
-    organisations = await repository.organisation_ids(session, [row.patient_id for row in page])
-    await audit.record_seen(
-        session,
-        action="patients.list",
-        actor_id=actor.user_id,
-        seen={row.patient_id: [] for row in page},
-    )
     last = page[-1] if len(rows) > limit else None
     return Page(
-        items=[_read(row, organisations[row.patient_id]) for row in page],
+        items=await _reads(session, actor, "patients.list", page),
         next_cursor=encode_cursor(last.family_name, last.given_name, last.patient_id)
         if last
         else None,
     )
+
+
+async def possible_duplicates(
+    session: AsyncSession, actor: Actor, *, given_name: str, family_name: str, birth_date: date
+) -> list[PatientRead]:
+    """Patients the actor may see with the same name (every word of it, accents and case
+    ignored) and birth date: a warning before registering the same person twice."""
+    words = words_of(given_name, family_name)
+    if not words:
+        raise InvalidInputError("A name needs letters.", field=("query", "family_name"))
+    rows = await repository.list_page(
+        session,
+        visible=access.visible_patients(actor, PatientMetadata.patient_id),
+        include_inactive=True,
+        after=None,
+        limit=DUPLICATES_SHOWN,
+        matching=[*repository.name_has(words), repository.born_on(birth_date)],
+    )
+    return await _reads(session, actor, "patients.duplicates", rows)
+
+
+def _matching(query: str) -> list[ColumnElement[bool]]:
+    """An NHS number (10 digits, spaces allowed), a birth date (YYYY-MM-DD), or the starts
+    of words of the name in any order, accents and case ignored."""
+    text = query.strip()
+    if len(text) < MIN_QUERY_LENGTH:
+        raise InvalidInputError(
+            f"Type at least {MIN_QUERY_LENGTH} characters to search.", field=("query", "q")
+        )
+    if (digits := nhs_number.normalised(text)) is not None:
+        return [repository.nhs_number_is(digits)]
+    if BIRTH_DATE.fullmatch(text):
+        try:
+            return [repository.born_on(date.fromisoformat(text))]
+        except ValueError:
+            raise InvalidInputError(f"{text} is not a date.", field=("query", "q")) from None
+    words = words_of(text)
+    if not words:
+        raise InvalidInputError(
+            "Search by name, NHS number or birth date (YYYY-MM-DD).", field=("query", "q")
+        )
+    return repository.name_starts(words[:MAX_QUERY_WORDS])
+
+
+async def _reads(
+    session: AsyncSession, actor: Actor, action: str, rows: list[PatientMetadata]
+) -> list[PatientRead]:
+    """The rows as the API shows them; every patient shown is an audited look."""
+    ids = [row.patient_id for row in rows]
+    organisations = await repository.organisation_ids(session, ids)
+    identifiers = await repository.identifiers_of(session, ids)
+    logins = await repository.with_portal_login(session, ids)
+    await audit.record_seen(
+        session, action=action, actor_id=actor.user_id, seen={i: [] for i in ids}
+    )
+    return [
+        _read(
+            row,
+            organisations[row.patient_id],
+            identifiers[row.patient_id],
+            has_portal_login=row.patient_id in logins,
+        )
+        for row in rows
+    ]
 
 
 async def read_patient(session: AsyncSession, actor: Actor, patient_id: str) -> PatientRead:
@@ -126,7 +276,14 @@ async def read_patient(session: AsyncSession, actor: Actor, patient_id: str) -> 
 async def _patient_read(session: AsyncSession, patient_id: str) -> PatientRead:
     patient = await _load(session, patient_id)
     organisations = await repository.organisation_ids(session, [patient_id])
-    return _read(patient, organisations[patient_id])
+    identifiers = await repository.identifiers_of(session, [patient_id])
+    logins = await repository.with_portal_login(session, [patient_id])
+    return _read(
+        patient,
+        organisations[patient_id],
+        identifiers[patient_id],
+        has_portal_login=patient_id in logins,
+    )
 
 
 async def set_active(
@@ -200,15 +357,32 @@ async def _load(session: AsyncSession, patient_id: str) -> PatientMetadata:
     return patient
 
 
-def _read(patient: PatientMetadata, organisation_ids: list[int]) -> PatientRead:
+def _read(
+    patient: PatientMetadata,
+    organisation_ids: list[int],
+    identifiers: list[tuple[str, str]],
+    *,
+    has_portal_login: bool,
+) -> PatientRead:
     return PatientRead(
         id=patient.patient_id,
         given_name=patient.given_name,
         family_name=patient.family_name,
         birth_date=patient.birth_date,
+        age=age_on(patient.birth_date, utc_now().date()) if patient.birth_date else None,
+        sex=cast(Sex | None, patient.sex),
+        nhs_number=patient.nhs_number,
+        identifiers=[Identifier(system=system, value=value) for system, value in identifiers],
+        phone=patient.phone,
         is_active=patient.is_active,
+        has_portal_login=has_portal_login,
         organisation_ids=organisation_ids,
     )
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Whole years: a birthday not yet reached this year does not count."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def _audit(

@@ -18,6 +18,7 @@ from app.fhir.resources import (
     ConversationHeader,
     MessageRecord,
     Party,
+    PatientDetails,
     build_conversation_header,
     build_message,
     build_patient,
@@ -31,7 +32,9 @@ CLINICIAN = Party(kind="user", id=7, display="Dr Ada Example")
 
 
 async def create_patient(fhir: FhirGateway) -> str:
-    patient = await fhir.create(build_patient(given_name="Pat", family_name="Example"))
+    patient = await fhir.create(
+        build_patient(PatientDetails(given_name="Pat", family_name="Example"))
+    )
     assert patient.id is not None
     return str(patient.id)
 
@@ -61,7 +64,9 @@ def message(header_id: str, patient_id: str, text: str | None, **changes: object
 
 
 async def test_create_answers_id_version_and_last_updated(fhir_gateway: FhirGateway) -> None:
-    patient = await fhir_gateway.create(build_patient(given_name="Ann", family_name="Lee"))
+    patient = await fhir_gateway.create(
+        build_patient(PatientDetails(given_name="Ann", family_name="Lee"))
+    )
 
     assert patient.id
     assert patient.meta is not None
@@ -71,7 +76,9 @@ async def test_create_answers_id_version_and_last_updated(fhir_gateway: FhirGate
 
 
 async def test_read_answers_what_was_created(fhir_gateway: FhirGateway) -> None:
-    created = await fhir_gateway.create(build_patient(given_name="Ann", family_name="Lee"))
+    created = await fhir_gateway.create(
+        build_patient(PatientDetails(given_name="Ann", family_name="Lee"))
+    )
 
     read = await fhir_gateway.read(Patient, str(created.id))
 
@@ -131,7 +138,9 @@ async def test_twenty_concurrent_conditional_creates_make_exactly_one(
 async def test_update_with_the_current_version_makes_the_next_version(
     fhir_gateway: FhirGateway,
 ) -> None:
-    patient = await fhir_gateway.create(build_patient(given_name="Ann", family_name="Lee"))
+    patient = await fhir_gateway.create(
+        build_patient(PatientDetails(given_name="Ann", family_name="Lee"))
+    )
     patient.active = False
 
     updated = await fhir_gateway.update(patient, if_match="1")
@@ -142,7 +151,9 @@ async def test_update_with_the_current_version_makes_the_next_version(
 
 
 async def test_a_stale_if_match_is_a_conflict(fhir_gateway: FhirGateway) -> None:
-    patient = await fhir_gateway.create(build_patient(given_name="Ann", family_name="Lee"))
+    patient = await fhir_gateway.create(
+        build_patient(PatientDetails(given_name="Ann", family_name="Lee"))
+    )
     patient.active = False
     await fhir_gateway.update(patient, if_match="1")
     patient.gender = "female"
@@ -155,7 +166,9 @@ async def test_a_stale_if_match_is_a_conflict(fhir_gateway: FhirGateway) -> None
 async def test_an_update_that_changes_nothing_makes_no_new_version(
     fhir_gateway: FhirGateway,
 ) -> None:
-    patient = await fhir_gateway.create(build_patient(given_name="Ann", family_name="Lee"))
+    patient = await fhir_gateway.create(
+        build_patient(PatientDetails(given_name="Ann", family_name="Lee"))
+    )
 
     unchanged = await fhir_gateway.update(patient, if_match="1")
 
@@ -165,7 +178,9 @@ async def test_an_update_that_changes_nothing_makes_no_new_version(
 
 
 async def test_history_lists_every_version_newest_first(fhir_gateway: FhirGateway) -> None:
-    patient = await fhir_gateway.create(build_patient(given_name="Ann", family_name="Lee"))
+    patient = await fhir_gateway.create(
+        build_patient(PatientDetails(given_name="Ann", family_name="Lee"))
+    )
     patient.active = False
     await fhir_gateway.update(patient, if_match="1")
 

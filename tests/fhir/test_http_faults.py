@@ -12,7 +12,7 @@ from app.config import DEVELOPMENT_FHIR_CANONICAL_URL
 from app.fhir.errors import FhirInvalidError, FhirUnavailableError
 from app.fhir.http_gateway import HttpFhirGateway
 from app.fhir.protocol import Token
-from app.fhir.resources import build_patient
+from app.fhir.resources import PatientDetails, build_patient
 from tests.support.processes import free_port
 
 BASE_URL = "http://fhir.test/fhir"
@@ -74,7 +74,7 @@ async def test_a_silent_server_is_unavailable_within_the_read_timeout_without_re
 
     with pytest.raises(FhirUnavailableError, match="in time"):
         await gateway.create_if_none_exist(
-            build_patient(given_name="A", family_name="B"), identifier=IDENTIFIER
+            build_patient(PatientDetails(given_name="A", family_name="B")), identifier=IDENTIFIER
         )
 
     # One attempt only: the server may still be working on the first one.
@@ -88,7 +88,7 @@ async def test_transient_5xx_on_a_conditional_create_is_retried_until_it_succeed
     )
 
     outcome = await gateway.create_if_none_exist(
-        build_patient(given_name="A", family_name="B"), identifier=IDENTIFIER
+        build_patient(PatientDetails(given_name="A", family_name="B")), identifier=IDENTIFIER
     )
 
     assert outcome.created is True
@@ -106,7 +106,7 @@ async def test_a_plain_create_is_never_retried() -> None:
     gateway, seen = answering(httpx.Response(503), httpx.Response(201, json=PATIENT_JSON))
 
     with pytest.raises(FhirUnavailableError):
-        await gateway.create(build_patient(given_name="A", family_name="B"))
+        await gateway.create(build_patient(PatientDetails(given_name="A", family_name="B")))
 
     assert len(seen) == 1
 
@@ -147,7 +147,7 @@ async def test_a_refused_resource_is_invalid_and_the_outcome_text_is_not_repeate
     gateway, _ = answering(httpx.Response(400, json=outcome))
 
     with pytest.raises(FhirInvalidError) as raised:
-        await gateway.create(build_patient(given_name="Jane", family_name="Doe"))
+        await gateway.create(build_patient(PatientDetails(given_name="Jane", family_name="Doe")))
 
     assert "processing" in raised.value.detail
     assert "Jane" not in raised.value.detail

@@ -28,7 +28,7 @@ async def test_creating_a_patient_writes_a_fhir_patient_then_the_record(
 
     created = await call(
         client, "POST", "/api/v1/patients", admin,
-        json={"given_name": "Ada", "family_name": "Lovelace", "birth_date": "1815-12-10",
+        json={"given_name": "Ada", "family_name": "Lovelace", "birth_date": "1955-12-10",
               "organisation_id": organisation_id},
     )  # fmt: skip
 
@@ -39,7 +39,7 @@ async def test_creating_a_patient_writes_a_fhir_patient_then_the_record(
     fhir_patient = await read_fhir_patient(settings, body["id"])
     assert fhir_patient.name is not None
     assert fhir_patient.name[0].family == "Lovelace"
-    assert str(fhir_patient.birthDate) == "1815-12-10"
+    assert str(fhir_patient.birthDate) == "1955-12-10"
     read = await call(client, "GET", f"/api/v1/patients/{body['id']}", admin)
     assert read.json() == body
 
@@ -164,7 +164,7 @@ async def test_registering_a_patient_with_an_idempotency_key_is_safe_to_repeat(
     client: httpx.AsyncClient, admin: Account
 ) -> None:
     organisation_id = await create_organisation(client, admin, "Registry")
-    body = {"given_name": "Mary", "family_name": "Seacole", "birth_date": "1805-11-23",
+    body = {"given_name": "Mary", "family_name": "Seacole", "birth_date": "1945-11-23",
             "organisation_id": organisation_id}  # fmt: skip
     keyed = {**admin.headers, "Idempotency-Key": "register-mary-1"}
 
