@@ -15,6 +15,7 @@ from app.messaging.schemas import (
     ConversationSummary,
     LastMessageRead,
     ParticipantRead,
+    PatientBanner,
     PersonRead,
 )
 from app.pagination import Page, decode_cursor, encode_cursor
@@ -61,6 +62,12 @@ def summary_of(row: InboxRow) -> ConversationSummary:
     return ConversationSummary(
         id=row.conversation.id,
         patient_id=row.conversation.patient_id,
+        patient=PatientBanner(
+            id=row.patient.id,
+            name=f"{row.patient.given_name} {row.patient.family_name}",
+            birth_date=row.patient.birth_date,
+            nhs_number=row.patient.nhs_number,
+        ),
         subject=row.conversation.subject,
         status=row.conversation.status,
         participants=[_participant_read(item) for item in row.participants],

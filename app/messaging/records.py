@@ -1,9 +1,21 @@
 """Plain rows the repository answers with: what a query found, before it becomes a schema."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from app.conversations.models import Conversation, ParticipantRole
 from app.messaging.models import Message
+
+
+@dataclass(frozen=True)
+class PatientRow:
+    """What tells one patient from another wherever a conversation is listed."""
+
+    id: str
+    given_name: str
+    family_name: str
+    birth_date: date | None
+    nhs_number: str | None
 
 
 @dataclass(frozen=True)
@@ -21,6 +33,7 @@ class InboxRow:
     last_sender_name: str | None
     participants: list[ParticipantRow]
     unread_count: int  # the reader's
+    patient: PatientRow
 
 
 @dataclass(frozen=True)

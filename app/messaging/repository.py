@@ -1,6 +1,7 @@
 """Every SQL query of messaging. Reads take a visibility condition from app.access."""
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -39,9 +40,10 @@ from app.conversations.models import (
 from app.db import BigIntId, UtcDateTime, utc_now
 from app.directory.groups import Group, GroupMember
 from app.directory.organisations import StaffMembership
+from app.directory.patients import PatientMetadata
 from app.fhir.resources import Party
 from app.messaging.models import Message, MessageReceipt, ProjectionFailure
-from app.messaging.records import InboxRow, ParticipantRow, ThreadRow
+from app.messaging.records import InboxRow, ParticipantRow, PatientRow, ThreadRow
 from app.sql_functions import json_rows, rows_of
 
 
@@ -104,18 +106,29 @@ def _sender_name() -> ColumnElement[str | None]:
     return func.coalesce(User.full_name, Message.sender_display)
 
 
-def _summary_row() -> Select[Conversation, Message, str, Any, int]:
+def _summary_row() -> Select[Any]:
     """A conversation with what a summary shows of it: the last message and its sender, the
     participants, and the reader's unread count; one statement for any number of rows."""
     return (
-        select(Conversation, Message, _sender_name(), _participants_json(), _unread_count())
+        select(
+            Conversation,
+            Message,
+            _sender_name(),
+            _participants_json(),
+            _unread_count(),
+            PatientMetadata.given_name,
+            PatientMetadata.family_name,
+            PatientMetadata.birth_date,
+            PatientMetadata.nhs_number,
+        )
         .outerjoin(Message, Message.id == Conversation.last_message_id)
         .outerjoin(User, User.id == Message.sender_id)
+        .join(PatientMetadata, PatientMetadata.patient_id == Conversation.patient_id)
     )
 
 
-def _inbox_row(row: Row[Conversation, Message | None, str | None, Any, int]) -> InboxRow:
-    conversation, message, sender_name, participants, unread = row
+def _inbox_row(row: Sequence[Any]) -> InboxRow:
+    conversation, message, sender_name, participants, unread, given, family, born, nhs = row
     found = []
     for _, user_id, group_id, role, user_name, group_name in sorted(rows_of(participants)):
         if user_id is not None:
@@ -123,7 +136,8 @@ def _inbox_row(row: Row[Conversation, Message | None, str | None, Any, int]) -> 
         else:
             assert group_id is not None, "a participant is a user or a group"
             found.append(ParticipantRow("group", group_id, group_name or "", ParticipantRole(role)))
-    return InboxRow(conversation, message, sender_name, found, unread)
+    patient = PatientRow(conversation.patient_id, given, family, born, nhs)
+    return InboxRow(conversation, message, sender_name, found, unread, patient)
 
 
 _CONVERSATION_ROW = _summary_row().where(Conversation.id == bindparam("conversation_id"))
@@ -196,7 +210,7 @@ async def inbox_page(
 @functools.cache
 def _inbox_statement(
     shape: ListingShape, by_status: bool, by_patient: bool, paged: bool
-) -> Select[Conversation, Message, str, Any, int]:
+) -> Select[Any]:
     """Each source gives its newest `limit` readable conversations from an index of its own,
     so a page costs about `limit` rows a source, however many conversations there are;
     every conversation the caller may read is in one source, so the newest `limit` of

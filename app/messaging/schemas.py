@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -102,9 +102,19 @@ class LastMessageRead(BaseModel):
     sent_at: datetime
 
 
+class PatientBanner(BaseModel):
+    """Enough to tell one patient from another: never just a name."""
+
+    id: str
+    name: str
+    birth_date: date | None
+    nhs_number: str | None = Field(description="10 digits, no spaces.")
+
+
 class ConversationSummary(BaseModel):
     id: int
     patient_id: str
+    patient: PatientBanner
     subject: str | None
     status: ConversationStatus
     participants: list[ParticipantRead]

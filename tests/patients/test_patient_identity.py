@@ -222,3 +222,43 @@ async def test_possible_duplicates_are_found_before_registering(
     assert [item["id"] for item in await ok(same)] == [ids["Zoë O'Brien"]]
     assert await ok(other_day) == []
     assert await ok(stranger) == []
+
+
+async def test_conversations_show_who_their_patient_is_beyond_a_name(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    """Two patients called Alex Smith are told apart in the inbox and on the conversation."""
+    world = await build_world(client, admin)
+    twins = [
+        await ok(
+            await register(
+                client, world.clinician_a, world.org_a, birth_date=born, nhs_number=number
+            )
+        )
+        for born, number in (("1970-01-01", nhs_number("401023213")), ("1990-05-05", None))
+    ]
+    for twin in twins:
+        await ok(
+            await call(
+                client, "POST", "/api/v1/conversations", world.clinician_a,
+                json={"patient_id": twin["id"], "message": {"text": "Results are back"}},
+            )
+        )  # fmt: skip
+
+    inbox = await ok(await call(client, "GET", "/api/v1/conversations", world.clinician_a))
+    shown = sorted(
+        (item["patient"]["name"], item["patient"]["birth_date"], item["patient"]["nhs_number"])
+        for item in inbox["items"]
+    )
+    detail = await ok(
+        await call(
+            client, "GET", f"/api/v1/conversations/{inbox['items'][0]['id']}", world.clinician_a
+        )
+    )
+
+    assert shown == [
+        ("Alex Smith", "1970-01-01", nhs_number("401023213")),
+        ("Alex Smith", "1990-05-05", None),
+    ]
+    assert detail["patient"] == inbox["items"][0]["patient"]
+    assert detail["patient"]["id"] == detail["patient_id"]
