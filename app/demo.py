@@ -6,6 +6,8 @@ production.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,6 +51,9 @@ class DemoStaff:
 class DemoPatient:
     given_name: str
     family_name: str
+    birth_date: date
+    nhs_number: str
+    sex: Literal["male", "female", "other", "unknown"]
     username: str | None = None  # a portal login, if any
     password: str | None = None
 
@@ -67,8 +72,12 @@ STAFF = (
     DemoStaff("nurse_kim", "Nurse Jamie Kim", "nurse", "parley-demo-kim"),
 )
 PATIENTS = (
-    DemoPatient("Alex", "Smith", "alex", "parley-demo-alex"),
-    DemoPatient("Sam", "Taylor"),
+    DemoPatient(
+        "Alex", "Smith", date(1984, 3, 12), "9434765919", "female", "alex", "parley-demo-alex"
+    ),
+    DemoPatient("Sam", "Taylor", date(1958, 11, 2), "4857773457", "male"),
+    # Another Alex Smith: told apart only by birth date and NHS number, as in real life.
+    DemoPatient("Alex", "Smith", date(1992, 7, 30), "4010232137", "male"),
 )
 
 
@@ -179,6 +188,7 @@ async def _patient(
         ctx.session, fhir, actor_of(admin),
         PatientCreate(
             given_name=demo.given_name, family_name=demo.family_name,
+            birth_date=demo.birth_date, nhs_number=demo.nhs_number, sex=demo.sex,
             organisation_id=organisation_id,
         ),
     )  # fmt: skip

@@ -201,8 +201,15 @@ async def test_seed_demo_fills_an_empty_database_with_working_logins(
     assert [organisation["name"] for organisation in me["organisations"]] == [
         "Riverside Health Centre"
     ]
-    assert [p["family_name"] for p in patients_for_patel["items"]] == ["Smith", "Taylor"]
-    assert [p["family_name"] for p in patients_for_alex["items"]] == ["Smith"]
+    # Two Alex Smiths, told apart by birth date and NHS number.
+    assert sorted(
+        (p["family_name"], p["birth_date"], p["nhs_number"]) for p in patients_for_patel["items"]
+    ) == [
+        ("Smith", "1984-03-12", "9434765919"),
+        ("Smith", "1992-07-30", "4010232137"),
+        ("Taylor", "1958-11-02", "4857773457"),
+    ]
+    assert [p["birth_date"] for p in patients_for_alex["items"]] == ["1984-03-12"]
 
 
 async def test_production_refuses_the_placeholder_canonical_base(empty_database_url: str) -> None:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile
@@ -30,7 +30,10 @@ from app.messaging.schemas import (
 )
 from app.messaging.uploads import read_upload
 from app.organisations import service as organisations
+from app.pagination import Page
+from app.patients import nhs_number
 from app.patients import service as patients
+from app.patients.schemas import PatientRead
 from app.web.dependencies import CsrfChecked, WebActor, WebPrincipal
 from app.web.forms import field_errors, form_values, parse
 from app.web.templating import render
@@ -59,13 +62,11 @@ async def inbox(
     page = await inbox_view.list_inbox(
         session, principal.user, status=chosen, patient_id=patient_id, cursor=cursor, limit=50
     )
-    names = await patients.names_of(session, sorted({item.patient_id for item in page.items}))
     return render(
         request,
         "inbox.html",
         title="Inbox",
         conversations=page.items,
-        patients=names,
         status=status if chosen else "",
         next_cursor=page.next_cursor,
     )
@@ -73,14 +74,28 @@ async def inbox(
 
 @router.get("/patients")
 async def patient_list(
-    request: Request, actor: WebActor, session: SessionDep, cursor: str | None = None
+    request: Request,
+    actor: WebActor,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    cursor: str | None = None,
 ) -> HTMLResponse:
-    page = await patients.list_patients(session, actor, cursor=cursor, limit=100)
+    """Every patient the caller may see, or those a search finds (name, NHS number, birth
+    date); a search too short to run says so on the page."""
+    error = None
+    try:
+        page = await patients.list_patients(
+            session, actor, query=q.strip() or None, cursor=cursor, limit=100
+        )
+    except InvalidInputError as refused:
+        error, page = refused.detail, Page(items=[], next_cursor=None)
     return render(
         request,
         "patients.html",
         title="Patients",
         patients=page.items,
+        q=q,
+        search_error=error,
         next_cursor=page.next_cursor,
     )
 
@@ -98,6 +113,17 @@ async def new_conversation(
     )
 
 
+def picker_label(patient: PatientRead) -> str:
+    """A name alone is not enough to choose by: two Alex Smiths differ in birth date and
+    NHS number, so every choice shows both."""
+    born = patient.birth_date
+    when = f"born {born.day} {born:%b %Y}" if born else "birth date not recorded"
+    number = (
+        f"NHS {nhs_number.shown(patient.nhs_number)}" if patient.nhs_number else "no NHS number"
+    )
+    return f"{patient.family_name}, {patient.given_name} \u2014 {when} \u00b7 {number}"
+
+
 async def _new_form(
     request: Request,
     user_id: int,
@@ -108,7 +134,10 @@ async def _new_form(
     status: int = 200,
 ) -> HTMLResponse:
     page = await patients.list_patients(session, actor, cursor=None, limit=200)
-    choices = [(p.id, f"{p.family_name}, {p.given_name}") for p in page.items if p.is_active]
+    # Never a default: the first option asks for a choice.
+    choices = [("", "Choose a patient")] + [
+        (p.id, picker_label(p)) for p in page.items if p.is_active
+    ]
     colleagues = await organisations.colleagues_of(session, user_id)
     return render(
         request,
@@ -161,7 +190,6 @@ async def conversation(
         session, principal.user, conversation_id, before=before, limit=50
     )
     detail = opened.detail
-    names = await patients.names_of(session, [detail.patient_id])
     return render(
         request,
         "conversation.html",
@@ -169,7 +197,6 @@ async def conversation(
         conversation=detail,
         messages=opened.messages.items,
         older_cursor=opened.messages.next_cursor,
-        patient_name=names.get(detail.patient_id, detail.patient_id),
         attachments_on=opened.attachments_on,
     )
 

@@ -1,6 +1,7 @@
 """Jinja2 templates, with what every page needs: the signed-in user, their CSRF token."""
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.access.levels import at_least
 from app.accounts.models import SystemPermission, User
+from app.patients import nhs_number
+from app.patients.service import age_on
 from app.web.sessions import SESSION_COOKIE, csrf_token
 
+
+def born(birth_date: date) -> str:
+    """`3 Feb 1980 (46)`: the date a person says, and the age a clinician checks."""
+    age = age_on(birth_date, datetime.now(UTC).date())
+    return f"{birth_date.day} {birth_date.strftime('%b %Y')} ({age})"
+
+
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.filters["nhs"] = nhs_number.shown
+TEMPLATES.env.filters["born"] = born
 STATIC_DIR = Path(__file__).parent / "static"
 # What the pages may load and run: only themselves; never inline script.
 PAGE_POLICY = (

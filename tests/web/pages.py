@@ -10,6 +10,11 @@ from playwright.async_api import Browser, BrowserContext, Page
 from tests.support.auth import Account
 from tests.web.conftest import DemoSite
 
+# The demo's patients as the "new conversation" picker names them: never by name alone.
+ALEX = "Smith, Alex \u2014 born 12 Mar 1984 \u00b7 NHS 943 476 5919"
+OTHER_ALEX = "Smith, Alex \u2014 born 30 Jul 1992 \u00b7 NHS 401 023 2137"
+SAM = "Taylor, Sam \u2014 born 2 Nov 1958 \u00b7 NHS 485 777 3457"
+
 
 async def signed_in(
     browser: Browser, site: DemoSite, username: str, *, width: int = 1100

@@ -6,7 +6,7 @@ from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
 from tests.web.conftest import DemoSite, screenshot
-from tests.web.pages import signed_in, start_conversation
+from tests.web.pages import ALEX, signed_in, start_conversation
 
 
 def _png() -> bytes:
@@ -27,7 +27,7 @@ async def test_a_clinician_sends_an_image_and_a_voice_note_that_the_patient_can_
 ) -> None:
     doctor_context, doctor = await signed_in(browser, demo_site, "dr_patel")
     conversation_path = await start_conversation(
-        doctor, "Smith, Alex", "Here is the photo you asked about.", with_patient=True
+        doctor, ALEX, "Here is the photo you asked about.", with_patient=True
     )
 
     await doctor.get_by_label("Attach an image or a voice note").set_input_files(

@@ -4,7 +4,7 @@ import pyotp
 from playwright.async_api import Browser, expect
 
 from tests.web.conftest import DemoSite, screenshot
-from tests.web.pages import signed_in, signed_in_as_admin, start_conversation
+from tests.web.pages import ALEX, SAM, signed_in, signed_in_as_admin, start_conversation
 
 
 async def test_clinician_and_patient_talk_live_and_the_clinician_amends(
@@ -15,7 +15,7 @@ async def test_clinician_and_patient_talk_live_and_the_clinician_amends(
     await screenshot(patient, "patient-inbox-empty")
 
     await doctor.get_by_role("link", name="New conversation").click()
-    await doctor.get_by_label("Patient", exact=True).select_option(label="Smith, Alex")
+    await doctor.get_by_label("Patient", exact=True).select_option(label=ALEX)
     await doctor.get_by_label("Subject").fill("Blood test results")
     await doctor.get_by_label("The patient (through their portal)").check()
     await doctor.get_by_label("First message").fill("Your potassium is 5 mmol/L.")
@@ -55,7 +55,7 @@ async def test_switching_patient_messaging_off_takes_the_reply_box_away(
 ) -> None:
     doctor_context, doctor = await signed_in(browser, demo_site, "dr_patel")
     conversation_path = await start_conversation(
-        doctor, "Smith, Alex", "Please book a review.", with_patient=True
+        doctor, ALEX, "Please book a review.", with_patient=True
     )
     patient_context, patient = await signed_in(browser, demo_site, "alex")
     await patient.goto(conversation_path)
@@ -82,7 +82,7 @@ async def test_a_patient_cannot_reach_another_patients_conversation(
     browser: Browser, demo_site: DemoSite
 ) -> None:
     doctor_context, doctor = await signed_in(browser, demo_site, "dr_patel")
-    conversation_path = await start_conversation(doctor, "Taylor, Sam", "About Sam only.")
+    conversation_path = await start_conversation(doctor, SAM, "About Sam only.")
     patient_context, patient = await signed_in(browser, demo_site, "alex")
 
     response = await patient.goto(conversation_path)
@@ -100,7 +100,7 @@ async def test_a_form_without_its_csrf_token_is_refused(
     browser: Browser, demo_site: DemoSite
 ) -> None:
     context, page = await signed_in(browser, demo_site, "dr_patel")
-    conversation_path = await start_conversation(page, "Smith, Alex", "Sent properly.")
+    conversation_path = await start_conversation(page, ALEX, "Sent properly.")
 
     forged = await page.request.post(f"{conversation_path}/messages", form={"text": "Forged!"})
     wrong = await page.request.post(
