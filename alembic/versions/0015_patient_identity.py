@@ -33,6 +33,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("nhs_number", sa.String(10), nullable=True))
         batch_op.add_column(sa.Column("phone", sa.String(32), nullable=True))
         batch_op.create_unique_constraint(op.f("uq_patient_metadata_nhs_number"), ["nhs_number"])
+    op.create_index(
+        "ix_patient_metadata_birth_date",
+        "patient_metadata",
+        ["birth_date", "family_name", "given_name"],
+    )
     op.create_table(
         "patient_identifiers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -80,6 +85,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("patient_name_words")
     op.drop_table("patient_identifiers")
+    op.drop_index("ix_patient_metadata_birth_date", table_name="patient_metadata")
     with op.batch_alter_table("patient_metadata") as batch_op:
         batch_op.drop_constraint(op.f("uq_patient_metadata_nhs_number"), type_="unique")
         batch_op.drop_column("phone")
