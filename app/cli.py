@@ -10,7 +10,7 @@ from uuid import UUID
 import typer
 import uvicorn
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import __version__, demo
 from app.accounts import repository as accounts
@@ -21,6 +21,7 @@ from app.db import create_engine, create_sessionmaker
 from app.errors import AppError
 from app.fhir import conformance
 from app.fhir.factory import EMBEDDED, gateway_for
+from app.fhir.protocol import FhirGateway
 from app.fhir_directory import service as fhir_directory
 from app.logs import configure_logging
 from app.messaging import reprojection
@@ -43,6 +44,24 @@ async def migrated_session(settings: Settings) -> AsyncIterator[AsyncSession]:
         async with create_sessionmaker(engine)() as session, session.begin():
             yield session
     finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def fhir_and_database(
+    settings: Settings, *, migrate: bool = True
+) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], FhirGateway]]:
+    """The database (brought up to date unless told not to) and the FHIR gateway the
+    settings name, both closed afterwards: what every command that touches FHIR needs."""
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    fhir = gateway_for(settings, sessionmaker)
+    try:
+        if migrate:
+            await upgrade_to_head(engine)
+        yield sessionmaker, fhir
+    finally:
+        await fhir.aclose()
         await engine.dispose()
 
 
@@ -202,17 +221,10 @@ async def _reproject(
     since: datetime | None,
     tick: Callable[[str], None],
 ) -> ReprojectReport:
-    engine = create_engine(settings.database_url)
-    sessionmaker = create_sessionmaker(engine)
-    fhir = gateway_for(settings, sessionmaker)
-    try:
-        await upgrade_to_head(engine)
+    async with fhir_and_database(settings) as (sessionmaker, fhir):
         return await reprojection.reproject(
             sessionmaker, fhir, conversation=conversation, since=since, progress=tick
         )
-    finally:
-        await fhir.aclose()
-        await engine.dispose()
 
 
 @cli.command("create-admin")
@@ -284,33 +296,21 @@ def publish_directory() -> None:
 async def _publish_directory(
     settings: Settings, tick: Callable[[str, int, int], None]
 ) -> dict[str, int]:
-    engine = create_engine(settings.database_url)
-    sessionmaker = create_sessionmaker(engine)
-    fhir = gateway_for(settings, sessionmaker)
-    try:
-        await upgrade_to_head(engine)
-        async with sessionmaker() as session:
-            return await fhir_directory.publish_everything(session, fhir, tick)
-    finally:
-        await fhir.aclose()
-        await engine.dispose()
+    async with fhir_and_database(settings) as (sessionmaker, fhir), sessionmaker() as session:
+        return await fhir_directory.publish_everything(session, fhir, tick)
 
 
 async def _publish_user(settings: Settings, user_id: int) -> None:
     """After the account commits: the embedded store writes through a connection of its
     own, which a transaction holding the new row would lock out."""
-    engine = create_engine(settings.database_url)
-    sessionmaker = create_sessionmaker(engine)
-    fhir = gateway_for(settings, sessionmaker)
-    try:
-        async with sessionmaker() as session:
-            user = await accounts.get_user(session, user_id)
-            if user is not None:
-                await fhir_directory.publish_user(fhir, user)
-            await session.commit()
-    finally:
-        await fhir.aclose()
-        await engine.dispose()
+    async with (
+        fhir_and_database(settings, migrate=False) as (sessionmaker, fhir),
+        sessionmaker() as session,
+    ):
+        user = await accounts.get_user(session, user_id)
+        if user is not None:
+            await fhir_directory.publish_user(fhir, user)
+        await session.commit()
 
 
 @cli.command("load-conformance")
@@ -331,12 +331,7 @@ def load_conformance() -> None:
 
 
 async def _load_conformance(settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
-    fhir = gateway_for(settings, create_sessionmaker(engine))
-    try:
+    async with fhir_and_database(settings, migrate=False) as (_, fhir):
         return await conformance.load(
             fhir, settings.fhir_canonical_url, progress=lambda name: typer.echo(f"  {name}")
         )
-    finally:
-        await fhir.aclose()
-        await engine.dispose()
