@@ -5,6 +5,14 @@ import re
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 _SPACING = re.compile(r"[\s-]+")
+# The same system written another way (http, a capital, a trailing slash) is still the NHS
+# number: taking it for some other identifier would pass a number by its check and its
+# uniqueness.
+_NHS_NUMBER_SYSTEM_SPELLINGS = re.compile(r"(?i)(https?://)?fhir\.nhs\.uk/id/nhs-number/?")
+
+
+def is_nhs_number_system(system: str) -> bool:
+    return _NHS_NUMBER_SYSTEM_SPELLINGS.fullmatch(system.strip()) is not None
 
 
 def normalised(text: str) -> str | None:

@@ -1,9 +1,11 @@
 """Patients: a FHIR Patient (the record of the person) and Parley's metadata beside it."""
 
+import logging
 import re
 from datetime import date, datetime
 from typing import cast
 
+from fhir.resources.R4B.patient import Patient
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +20,7 @@ from app.db import utc_now
 from app.directory import repository as directory
 from app.directory.patients import ExternalAccessGrant, PatientMetadata
 from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.fhir.errors import FhirError
 from app.fhir.protocol import FhirGateway
 from app.fhir.resources import PatientDetails, build_patient, patient_identifier
 from app.idempotency import keys as idempotency
@@ -26,7 +29,7 @@ from app.organisations import service as organisations_service
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients import nhs_number, repository
 from app.patients.errors import DuplicatePatientError, InvalidNhsNumberError
-from app.patients.name_words import words_of
+from app.patients.name_words import query_words, words_of
 from app.patients.nhs_number import NHS_NUMBER_SYSTEM
 from app.patients.schemas import (
     AccessGrantCreate,
@@ -41,6 +44,7 @@ MIN_QUERY_LENGTH = 2
 MAX_QUERY_WORDS = 5
 DUPLICATES_SHOWN = 20
 BIRTH_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+logger = logging.getLogger(__name__)
 
 
 async def patient_exists(session: AsyncSession, patient_id: str) -> bool:
@@ -71,6 +75,7 @@ async def create_patient(
     if (earlier := await idempotency.earlier_answer(session, request)) is not None:
         return PatientRead.model_validate_json(earlier)
     nhs_number, identifiers = _identity(data)
+    words = words_of(data.given_name, data.family_name)
     await _refuse_a_second_record(session, actor, nhs_number, identifiers)
     patient_uuid = idempotency.uuid_for(request, "patient")
     details = PatientDetails(
@@ -105,13 +110,17 @@ async def create_patient(
             session,
             patient.patient_id,
             identifiers=identifiers,
-            words=words_of(data.given_name, data.family_name),
+            words=words,
         )
         await session.flush()
     except IntegrityError:  # the same keyed request, or the same person, at the same moment
         await session.rollback()
         if (earlier := await idempotency.earlier_answer(session, request)) is not None:
             return PatientRead.model_validate_json(earlier)
+        # Someone else registered the same person a moment ago: the Patient this request
+        # made in FHIR is a double of theirs, so it is retired before saying so.
+        await _retire(fhir, created)
+        await _refuse_a_second_record(session, actor, nhs_number, identifiers)
         raise ConflictError("This patient is being registered by another request.") from None
     await organisations_service.add_patient(
         session, data.organisation_id, patient.patient_id, is_primary=True
@@ -122,12 +131,22 @@ async def create_patient(
     return answer
 
 
+async def _retire(fhir: FhirGateway, patient: Patient) -> None:
+    """Marks a Patient no one will use inactive; if FHIR fails too, the log says so (by id
+    only) for someone to tidy, and the refusal the caller gets is unchanged."""
+    patient.active = False
+    try:
+        await fhir.put(patient)
+    except FhirError as error:
+        logger.warning("an unused FHIR Patient %s stays active: %s", patient.id, error.slug)
+
+
 def _identity(data: PatientCreate) -> tuple[str | None, list[tuple[str, str]]]:
     """The NHS number (however it was given) and the other identifiers, each once."""
     nhs_numbers = [data.nhs_number] if data.nhs_number is not None else []
     others: list[tuple[str, str]] = []
     for identifier in data.identifiers:
-        if identifier.system == NHS_NUMBER_SYSTEM:
+        if nhs_number.is_nhs_number_system(identifier.system):
             nhs_numbers.append(identifier.value)
         elif (identifier.system, identifier.value) not in others:
             others.append((identifier.system, identifier.value))
@@ -167,6 +186,18 @@ async def _refuse_a_second_record(
     if holder is None:
         return
     visible = await access.is_allowed(session, actor, Action.PATIENT_READ, holder)
+    # Whether a number is registered is itself something learnt about a patient: the
+    # refusal is kept, so someone trying numbers one after another shows in the audit log.
+    audit.record_refusal(
+        session,
+        AuditEntry(
+            action="patients.create",
+            actor_id=actor.user_id,
+            patient_id=holder,
+            outcome=audit.DENIED,
+            reason="duplicate-patient",
+        ),
+    )
     raise DuplicatePatientError(
         "A patient with this NHS number or identifier is already registered"
         + (": open their record instead of registering them again." if visible else "."),
@@ -208,12 +239,14 @@ async def possible_duplicates(
 ) -> list[PatientRead]:
     """Patients the actor may see with the same name (every word of it, accents and case
     ignored) and birth date: a warning before registering the same person twice."""
-    words = words_of(given_name, family_name)
+    words = query_words(f"{given_name} {family_name}")[: MAX_QUERY_WORDS * 2]
     if not words:
         raise InvalidInputError("A name needs letters.", field=("query", "family_name"))
     rows = await repository.list_page(
         session,
         visible=access.visible_patients(actor, PatientMetadata.patient_id),
+        # A deactivated record is still the same person: registering them again would make
+        # a double that no list shows beside the first.
         include_inactive=True,
         after=None,
         limit=DUPLICATES_SHOWN,
@@ -237,7 +270,7 @@ def _matching(query: str) -> list[ColumnElement[bool]]:
             return [repository.born_on(date.fromisoformat(text))]
         except ValueError:
             raise InvalidInputError(f"{text} is not a date.", field=("query", "q")) from None
-    words = words_of(text)
+    words = query_words(text)
     if not words:
         raise InvalidInputError(
             "Search by name, NHS number or birth date (YYYY-MM-DD).", field=("query", "q")
