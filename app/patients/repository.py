@@ -3,6 +3,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
 from app.directory.organisations import PatientMembership
@@ -36,12 +37,21 @@ async def list_page(
 ) -> list[PatientMetadata]:
     """Patients by family name, given name and id (those `matching`, if any)."""
     order = (PatientMetadata.family_name, PatientMetadata.given_name, PatientMetadata.patient_id)
-    statement = select(PatientMetadata).where(visible, *matching).order_by(*order).limit(limit)
+    statement = select(PatientMetadata).where(visible, *matching)
     if not include_inactive:
         statement = statement.where(PatientMetadata.is_active.is_(True))
     if after is not None:
         statement = statement.where(tuple_(*order) > after)
-    return list(await session.scalars(statement))
+    if not matching:
+        return list(await session.scalars(statement.order_by(*order).limit(limit)))
+    # A search finds its matches first and sorts only them. Left to itself, PostgreSQL walks
+    # every patient in name order, expecting matches spread evenly; but "pa" matches are
+    # all near P, so it read 70,000 patients to find 20 (380 ms, against 50 ms here).
+    # OFFSET 0 keeps the matching apart from the ordering.
+    found = statement.offset(0).subquery()
+    patient = aliased(PatientMetadata, found)
+    ordered = select(patient).order_by(found.c.family_name, found.c.given_name, found.c.patient_id)
+    return list(await session.scalars(ordered.limit(limit)))
 
 
 async def organisation_ids(session: AsyncSession, patient_ids: list[str]) -> dict[str, list[int]]:
