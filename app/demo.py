@@ -27,7 +27,12 @@ from app.fhir.protocol import FhirGateway
 from app.fhir_directory import service as fhir_directory
 from app.migrations import upgrade_to_head
 from app.organisations import service as organisations_service
-from app.organisations.schemas import MembershipUpdate, OrganisationCreate
+from app.organisations.schemas import (
+    MembershipUpdate,
+    OrganisationCreate,
+    OrganisationSettingsUpdate,
+    OrganisationUpdate,
+)
 from app.patients import service as patients_service
 from app.patients.schemas import PatientCreate
 from app.users import service as users_service
@@ -36,6 +41,12 @@ from app.users.schemas import UserCreate
 ADMIN = "admin"
 ADMIN_PASSWORD = "parley-demo-admin"
 ORGANISATION = "Riverside Health Centre"
+# What the practice tells its patients (01632 960 is a range kept for drama and examples).
+ADVICE = OrganisationSettingsUpdate(
+    phone="01632 960 123",
+    reply_time_text="We reply within 2 working days.",
+    out_of_hours_text="We are open 8am to 6:30pm, Monday to Friday. When we are closed, call 111.",
+)
 
 
 @dataclass(frozen=True)
@@ -73,11 +84,11 @@ STAFF = (
 )
 PATIENTS = (
     DemoPatient(
-        "Alex", "Smith", date(1984, 3, 12), "9434765919", "female", "alex", "parley-demo-alex"
+        "Alex", "Smith", date(1984, 3, 12), "9991112227", "female", "alex", "parley-demo-alex"
     ),
-    DemoPatient("Sam", "Taylor", date(1958, 11, 2), "4857773457", "male"),
+    DemoPatient("Sam", "Taylor", date(1958, 11, 2), "9993334448", "male"),
     # Another Alex Smith: told apart only by birth date and NHS number, as in real life.
-    DemoPatient("Alex", "Smith", date(1992, 7, 30), "4010232137", "male"),
+    DemoPatient("Alex", "Smith", date(1992, 7, 30), "9992223332", "male"),
 )
 
 
@@ -125,6 +136,12 @@ async def _seed(
         await fhir_directory.publish_user(fhir, stored)
     async with sessionmaker() as session, session.begin():
         organisation_id = await _organisation(session, fhir, admin)
+    async with sessionmaker() as session, session.begin():
+        stored = await auth_repository.get_user(session, admin.id)
+        assert stored is not None
+        await organisations_service.update(
+            session, fhir, actor_of(stored), organisation_id, OrganisationUpdate(settings=ADVICE)
+        )
     for staff in STAFF:
         await _staff(sessionmaker, context_for, fhir, admin, organisation_id, staff)
     for patient in PATIENTS:

@@ -205,9 +205,9 @@ async def test_seed_demo_fills_an_empty_database_with_working_logins(
     assert sorted(
         (p["family_name"], p["birth_date"], p["nhs_number"]) for p in patients_for_patel["items"]
     ) == [
-        ("Smith", "1984-03-12", "9434765919"),
-        ("Smith", "1992-07-30", "4010232137"),
-        ("Taylor", "1958-11-02", "4857773457"),
+        ("Smith", "1984-03-12", "9991112227"),
+        ("Smith", "1992-07-30", "9992223332"),
+        ("Taylor", "1958-11-02", "9993334448"),
     ]
     assert [p["birth_date"] for p in patients_for_alex["items"]] == ["1984-03-12"]
 

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UtcDateTime, utc_now
 
+DEFAULT_TIMEZONE = "Europe/London"
+
 
 class Organisation(Base):
     __tablename__ = "organisations"
@@ -19,6 +21,13 @@ class Organisation(Base):
     location: Mapped[str | None] = mapped_column(String(200))
     # The FHIR Organization that stands for it, once published.
     fhir_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # What patients are shown (app/organisations/settings.py); NULL means the default.
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    reply_time_text: Mapped[str | None] = mapped_column(String(300))
+    out_of_hours_text: Mapped[str | None] = mapped_column(String(500))
+    emergency_text: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
 

@@ -38,6 +38,8 @@ class OrganisationEntry:
     name: str
     kind: str
     location: str | None
+    alias: str | None = None  # the name patients know it by, when not its own
+    phone: str | None = None
     active: bool = True
 
 
@@ -89,6 +91,10 @@ def build_organization(entry: OrganisationEntry) -> Organization:
     }
     if entry.location:
         document["address"] = [{"text": entry.location}]
+    if entry.alias and entry.alias != entry.name:
+        document["alias"] = [entry.alias]
+    if entry.phone:
+        document["telecom"] = [{"system": "phone", "value": entry.phone}]
     return Organization.model_validate(document | {"id": entry.fhir_id})
 
 

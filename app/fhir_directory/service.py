@@ -75,11 +75,14 @@ async def publish_organisation(
     changes: dict[str, Any] | None = None,
     active: bool = True,
 ) -> None:
-    """The Organization, with `changes` (name, type, location) about to be made."""
+    """The Organization, with `changes` (name, type, location, display name, phone) about
+    to be made."""
     shown = {
         "name": organisation.name,
         "type": organisation.type,
         "location": organisation.location,
+        "display_name": organisation.display_name,
+        "phone": organisation.phone,
     } | (changes or {})
     fhir_id = organisation.fhir_id or new_fhir_id()
     entry = OrganisationEntry(
@@ -87,6 +90,8 @@ async def publish_organisation(
         name=shown["name"],
         kind=shown["type"],
         location=shown["location"],
+        alias=shown["display_name"],
+        phone=shown["phone"],
         active=active,
     )
     await fhir.put(build_organization(entry))

@@ -2,6 +2,7 @@
 first, each with its participants, unread count and newest message."""
 
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,7 @@ from app.messaging.schemas import (
     PersonRead,
 )
 from app.pagination import Page, decode_cursor, encode_cursor
+from app.patients.schemas import Sex
 
 
 async def list_inbox(
@@ -67,6 +69,7 @@ def summary_of(row: InboxRow) -> ConversationSummary:
             name=f"{row.patient.given_name} {row.patient.family_name}",
             birth_date=row.patient.birth_date,
             nhs_number=row.patient.nhs_number,
+            sex=cast(Sex | None, row.patient.sex),
         ),
         subject=row.conversation.subject,
         status=row.conversation.status,

@@ -16,6 +16,7 @@ class PatientRow:
     family_name: str
     birth_date: date | None
     nhs_number: str | None
+    sex: str | None
 
 
 @dataclass(frozen=True)

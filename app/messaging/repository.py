@@ -120,6 +120,7 @@ def _summary_row() -> Select[Any]:
             PatientMetadata.family_name,
             PatientMetadata.birth_date,
             PatientMetadata.nhs_number,
+            PatientMetadata.sex,
         )
         .outerjoin(Message, Message.id == Conversation.last_message_id)
         .outerjoin(User, User.id == Message.sender_id)
@@ -128,7 +129,7 @@ def _summary_row() -> Select[Any]:
 
 
 def _inbox_row(row: Sequence[Any]) -> InboxRow:
-    conversation, message, sender_name, participants, unread, given, family, born, nhs = row
+    conversation, message, sender_name, participants, unread, given, family, born, nhs, sex = row
     found = []
     for _, user_id, group_id, role, user_name, group_name in sorted(rows_of(participants)):
         if user_id is not None:
@@ -136,7 +137,7 @@ def _inbox_row(row: Sequence[Any]) -> InboxRow:
         else:
             assert group_id is not None, "a participant is a user or a group"
             found.append(ParticipantRow("group", group_id, group_name or "", ParticipantRole(role)))
-    patient = PatientRow(conversation.patient_id, given, family, born, nhs)
+    patient = PatientRow(conversation.patient_id, given, family, born, nhs, sex)
     return InboxRow(conversation, message, sender_name, found, unread, patient)
 
 

@@ -13,6 +13,7 @@ from pydantic import (
 from app.conversations.models import ConversationStatus, ParticipantRole
 from app.ids import BigRowId, RowId
 from app.messaging.models import MessageType
+from app.patients.schemas import Sex
 from app.text import CleanLine, CleanText
 
 MAX_TEXT = 10_000
@@ -109,6 +110,7 @@ class PatientBanner(BaseModel):
     name: str
     birth_date: date | None
     nhs_number: str | None = Field(description="10 digits, no spaces.")
+    sex: Sex | None = None
 
 
 class ConversationSummary(BaseModel):

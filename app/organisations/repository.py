@@ -179,6 +179,17 @@ async def patient_organisations(session: AsyncSession, patient_id: str) -> list[
     return list(await session.scalars(statement))
 
 
+async def of_patient(session: AsyncSession, patient_id: str) -> list[Organisation]:
+    """The patient's organisations, their primary one first."""
+    statement = (
+        select(Organisation)
+        .join(PatientMembership, PatientMembership.organisation_id == Organisation.id)
+        .where(PatientMembership.patient_id == patient_id)
+        .order_by(PatientMembership.is_primary.desc(), Organisation.id)
+    )
+    return list(await session.scalars(statement))
+
+
 async def features_of(session: AsyncSession, organisation_ids: list[int]) -> list[tuple[int, str]]:
     statement = select(OrganisationFeature.organisation_id, OrganisationFeature.key).where(
         OrganisationFeature.organisation_id.in_(organisation_ids)

@@ -1,7 +1,8 @@
+import zoneinfo
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.directory.organisations import FeatureKey
 from app.text import CleanLine
@@ -11,6 +12,55 @@ Name = Annotated[
 ]
 Kind = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,63}$")]
 Place = Annotated[str, CleanLine, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+Phone = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=32, pattern=r"^\+?[0-9 ()-]+$"
+    ),
+]
+ShortText = Annotated[str, CleanLine, StringConstraints(strip_whitespace=True, max_length=300)]
+LongerText = Annotated[str, CleanLine, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+def _known_timezone(name: str) -> str:
+    if name not in _timezones():
+        raise ValueError("an IANA timezone such as Europe/London")
+    return name
+
+
+def _timezones() -> set[str]:
+    return zoneinfo.available_timezones()
+
+
+Timezone = Annotated[str, AfterValidator(_known_timezone)]
+
+
+class OrganisationSettings(BaseModel):
+    """What patients are shown about the organisation (defaults filled in)."""
+
+    display_name: str = Field(description="The name patients see; the name unless set.")
+    phone: str | None
+    timezone: str = Field(description="IANA timezone for times shown; Europe/London unless set.")
+    reply_time_text: str | None = Field(description="How soon patients can expect a reply.")
+    out_of_hours_text: str | None = Field(description="What to do when the practice is closed.")
+    emergency_text: str = Field(
+        description="Shown to patients wherever they write; a UK default unless set."
+    )
+
+
+class OrganisationSettingsUpdate(BaseModel):
+    """Only the settings given change; `null` puts one back to its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: Name | None = None
+    phone: Phone | None = None
+    timezone: Timezone | None = None
+    reply_time_text: ShortText | None = None
+    out_of_hours_text: LongerText | None = None
+    emergency_text: ShortText | None = None
 
 
 class OrganisationCreate(BaseModel):
@@ -27,15 +77,15 @@ class OrganisationUpdate(BaseModel):
     name: Name | None = None
     type: Kind | None = None
     location: Place | None = None
+    settings: OrganisationSettingsUpdate | None = None
 
 
 class OrganisationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     name: str
     type: str
     location: str | None
+    settings: OrganisationSettings
     created_at: datetime
     updated_at: datetime
 

@@ -5,6 +5,7 @@ written here are about the data: what exists, what is in use, what is primary.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,7 @@ from app.audit.log import AuditEntry
 from app.db import utc_now
 from app.directory import repository as directory
 from app.directory.organisations import (
+    DEFAULT_TIMEZONE,
     FeatureKey,
     Organisation,
     OrganisationFeature,
@@ -33,10 +35,12 @@ from app.organisations.schemas import (
     MembershipUpdate,
     OrganisationCreate,
     OrganisationRead,
+    OrganisationSettings,
     OrganisationUpdate,
     PatientMembershipRead,
     StaffMembershipRead,
 )
+from app.organisations.settings import DEFAULT_EMERGENCY_TEXT, settings_of
 from app.pagination import Page, decode_cursor, encode_cursor
 
 KNOWN_FEATURES = frozenset(key.value for key in FeatureKey)
@@ -79,6 +83,8 @@ async def staff_of(session: AsyncSession, organisation_id: int) -> list[Person]:
 class PatientMember:
     id: str
     name: str
+    birth_date: date | None
+    nhs_number: str | None
     is_primary: bool
     is_active: bool
 
@@ -102,6 +108,8 @@ async def overview(session: AsyncSession, actor: Actor, organisation_id: int) ->
         PatientMember(
             patient.patient_id,
             f"{patient.family_name}, {patient.given_name}",
+            patient.birth_date,
+            patient.nhs_number,
             primary,
             patient.is_active,
         )
@@ -114,7 +122,7 @@ async def overview(session: AsyncSession, actor: Actor, organisation_id: int) ->
         seen={patient.id: [] for patient in patients},
     )
     return Overview(
-        organisation=OrganisationRead.model_validate(await _load(session, organisation_id)),
+        organisation=_read(await _load(session, organisation_id)),
         staff=await staff_of(session, organisation_id),
         staff_candidates=[
             Person(uid, label)
@@ -133,7 +141,7 @@ async def create(
     await fhir_directory.publish_organisation(fhir, organisation)  # FHIR first
     organisation = await repository.add(session, organisation)
     _audit(session, actor, "organisations.create", organisation.id)
-    return OrganisationRead.model_validate(organisation)
+    return _read(organisation)
 
 
 async def list_visible(
@@ -146,14 +154,14 @@ async def list_visible(
     )
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return Page(
-        items=[OrganisationRead.model_validate(row) for row in rows[:limit]],
+        items=[_read(row) for row in rows[:limit]],
         next_cursor=next_cursor,
     )
 
 
 async def read(session: AsyncSession, actor: Actor, organisation_id: int) -> OrganisationRead:
     await access.authorize(session, actor, Action.ORGANISATION_READ, organisation_id)
-    return OrganisationRead.model_validate(await _load(session, organisation_id))
+    return _read(await _load(session, organisation_id))
 
 
 async def update(
@@ -165,16 +173,23 @@ async def update(
 ) -> OrganisationRead:
     await access.authorize(session, actor, Action.ORGANISATION_UPDATE, organisation_id)
     organisation = await _load(session, organisation_id)
-    given = changes.model_dump(exclude_unset=True)
+    given = changes.model_dump(exclude_unset=True, exclude={"settings"})
     for field, value in given.items():
         if value is None and field != "location":
             raise InvalidInputError(f"{field} cannot be empty.", field=("body", field))
+    # A setting given as null goes back to its default (the timezone's is stored).
+    settings = changes.settings.model_dump(exclude_unset=True) if changes.settings else {}
+    if "timezone" in settings and settings["timezone"] is None:
+        settings["timezone"] = DEFAULT_TIMEZONE
+    if settings.get("emergency_text") == DEFAULT_EMERGENCY_TEXT:
+        settings["emergency_text"] = None  # stays the default, should the default change
+    given |= settings
     await fhir_directory.publish_organisation(fhir, organisation, changes=given)  # FHIR first
     for field, value in given.items():
         setattr(organisation, field, value)
     await session.flush()
     _audit(session, actor, "organisations.update", organisation_id)
-    return OrganisationRead.model_validate(organisation)
+    return _read(organisation)
 
 
 async def delete(
@@ -377,11 +392,34 @@ async def patient_organisations(session: AsyncSession, patient_id: str) -> list[
     return await repository.patient_organisations(session, patient_id)
 
 
+async def as_patients_see_them(
+    session: AsyncSession, patient_id: str
+) -> list[OrganisationSettings]:
+    """What a patient's own organisations tell them (primary first): the patient pages show
+    it to that patient, about whom it says nothing they do not know."""
+    return [
+        settings_of(organisation)
+        for organisation in await repository.of_patient(session, patient_id)
+    ]
+
+
 async def _load(session: AsyncSession, organisation_id: int) -> Organisation:
     organisation = await repository.get(session, organisation_id)
     if organisation is None:
         raise NotFoundError("No such organisation.")
     return organisation
+
+
+def _read(organisation: Organisation) -> OrganisationRead:
+    return OrganisationRead(
+        id=organisation.id,
+        name=organisation.name,
+        type=organisation.type,
+        location=organisation.location,
+        settings=settings_of(organisation),
+        created_at=organisation.created_at,
+        updated_at=organisation.updated_at,
+    )
 
 
 def _audit(

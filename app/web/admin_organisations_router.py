@@ -1,8 +1,10 @@
 """Administration of organisations: details, feature switches, staff, patients, team groups."""
 
+import zoneinfo
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.dependencies import FhirDep, SessionDep
@@ -12,9 +14,16 @@ from app.groups import service as groups
 from app.groups.schemas import GroupCreate
 from app.ids import OPTIONAL_PATIENT_ID_PATTERN, FormId, PathId, PatientPathId
 from app.organisations import service as organisations
-from app.organisations.schemas import MembershipUpdate, OrganisationCreate, OrganisationUpdate
+from app.organisations.schemas import (
+    MembershipUpdate,
+    OrganisationCreate,
+    OrganisationSettingsUpdate,
+    OrganisationUpdate,
+)
+from app.organisations.settings import DEFAULT_EMERGENCY_TEXT
 from app.patients import service as patients
-from app.patients.schemas import PatientCreate
+from app.patients.schemas import PatientCreate, PatientRead
+from app.web import patient_picker
 from app.web.dependencies import AdminOnly, CsrfChecked, WebActor
 from app.web.forms import field_errors, form_values, parse
 from app.web.templating import render
@@ -26,6 +35,9 @@ FEATURE_LABELS = [
     (FeatureKey.PATIENT_MESSAGING.value, "Patients may write"),
     (FeatureKey.ATTACHMENTS.value, "Images and voice notes"),
 ]
+
+
+SETTINGS_FIELDS = list(OrganisationSettingsUpdate.model_fields)
 
 
 def _back_to(organisation_id: int, section: str = "") -> RedirectResponse:
@@ -77,9 +89,18 @@ async def create_organisation(
 
 @router.get("/{organisation_id}")
 async def organisation_page(
-    request: Request, organisation_id: PathId, actor: WebActor, session: SessionDep
+    request: Request,
+    organisation_id: PathId,
+    actor: WebActor,
+    session: SessionDep,
+    patient_id: str = "",
+    patient_q: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
-    return await _organisation(request, organisation_id, actor, session, {}, {})
+    """The organisation; a patient to add is found by search (`patient_q`) and chosen
+    (`patient_id`) before the page offers to add them."""
+    return await _organisation(
+        request, organisation_id, actor, session, {}, {}, patient_q=patient_q, adding=patient_id
+    )
 
 
 async def _organisation(
@@ -90,13 +111,17 @@ async def _organisation(
     values: dict[str, Any],
     errors: dict[str, str],
     status: int = 200,
+    *,
+    patient_q: str = "",
+    adding: str = "",
+    duplicates: Sequence[PatientRead] = (),
 ) -> HTMLResponse:
     overview = await organisations.overview(session, actor, organisation_id)
     member_ids = {member.id for member in overview.patients}
-    visible = (await patients.list_patients(session, actor, cursor=None, limit=200)).items
-    patient_candidates = [
-        (p.id, f"{p.family_name}, {p.given_name}") for p in visible if p.id not in member_ids
-    ]
+    chosen = await patient_picker.chosen(session, actor, adding)
+    if adding and (chosen is None or chosen.id in member_ids):
+        errors = errors | {"patient_id": "That patient cannot be added: find them again."}
+        chosen = None
     return render(
         request,
         "admin/organisation.html",
@@ -108,7 +133,12 @@ async def _organisation(
         staff=overview.staff,
         staff_candidates=[(person.id, person.name) for person in overview.staff_candidates],
         patients=overview.patients,
-        patient_candidates=patient_candidates,
+        q=patient_q,
+        found=await patient_picker.find(session, actor, patient_q, leave_out=member_ids),
+        adding=chosen,
+        duplicates=duplicates,
+        timezones=sorted(zoneinfo.available_timezones()),
+        default_emergency_text=DEFAULT_EMERGENCY_TEXT,
         groups=await groups.of_organisation(session, actor, organisation_id),
         values=values,
         errors=errors,
@@ -129,6 +159,27 @@ async def update_organisation(
             request, organisation_id, actor, session, values, field_errors(error), error.status
         )
     return _back_to(organisation_id)
+
+
+@router.post("/{organisation_id}/settings", dependencies=[CsrfChecked])
+async def update_settings(
+    request: Request, organisation_id: PathId, actor: WebActor, session: SessionDep, fhir: FhirDep
+) -> Response:
+    """What patients see; a field left empty goes back to its default."""
+    values = await form_values(request)
+    # The form's fields are named settings_<name>: the page has a patient's phone field too.
+    given = {name: values.get(f"settings_{name}") or None for name in SETTINGS_FIELDS}
+    try:
+        settings = parse(OrganisationSettingsUpdate, given)
+        await organisations.update(
+            session, fhir, actor, organisation_id, OrganisationUpdate(settings=settings)
+        )
+    except AppError as error:
+        errors = {f"settings_{name}": text for name, text in field_errors(error).items()}
+        return await _organisation(
+            request, organisation_id, actor, session, values, errors, error.status
+        )
+    return _back_to(organisation_id, "settings")
 
 
 @router.post("/{organisation_id}/features/{key}", dependencies=[CsrfChecked])
@@ -178,8 +229,23 @@ async def register_patient(
 ) -> Response:
     """A new patient: their FHIR Patient first, then Parley's record, as through the API."""
     values = await form_values(request)
+    different_person = values.pop("different_person", "") == "true"
     try:
         data = parse(PatientCreate, values | {"organisation_id": organisation_id})
+        if data.birth_date is not None and not different_person:
+            # The same name and birth date is most often the same person: the admin looks
+            # at who is registered already before a second record is made.
+            alike = await patients.possible_duplicates(
+                session,
+                actor,
+                given_name=data.given_name,
+                family_name=data.family_name,
+                birth_date=data.birth_date,
+            )
+            if alike:
+                return await _organisation(
+                    request, organisation_id, actor, session, values, {}, 409, duplicates=alike
+                )
         await patients.create_patient(session, fhir, actor, data)
     except AppError as error:
         return await _organisation(

@@ -1,10 +1,11 @@
 """Administration of users: accounts, permission levels, professions and competencies."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.access import service as access
 from app.access.competencies import catalogue
 from app.accounts.models import SystemPermission
 from app.auth.dependencies import AuthContextDep
@@ -14,6 +15,7 @@ from app.errors import AppError, InvalidInputError
 from app.ids import PathId
 from app.users import service as users
 from app.users.schemas import UserCreate, UserUpdate
+from app.web import patient_picker
 from app.web.dependencies import AdminOnly, CsrfChecked, WebPrincipal
 from app.web.forms import field_errors, form_values, parse
 from app.web.templating import render
@@ -37,8 +39,13 @@ async def user_list(
     principal: WebPrincipal,
     ctx: AuthContextDep,
     cursor: str | None = None,
+    patient_id: str = "",
+    patient_q: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
-    return await _users_page(request, ctx, principal, cursor, {}, {})
+    """The users, and a form for a new one; a patient's own login is linked to a patient
+    found by search (`patient_q`) and chosen (`patient_id`), never by typing an id."""
+    values = {"fhir_patient_id": patient_id} if patient_id else {}
+    return await _users_page(request, ctx, principal, cursor, values, {}, patient_q=patient_q)
 
 
 async def _users_page(
@@ -49,8 +56,15 @@ async def _users_page(
     values: dict[str, Any],
     errors: dict[str, str],
     status: int = 200,
+    *,
+    patient_q: str = "",
 ) -> HTMLResponse:
     page = await users.list_users(ctx, principal, cursor=cursor, limit=100)
+    actor = access.actor_of(principal.user)
+    asked_for = str(values.get("fhir_patient_id") or "")
+    linked = await patient_picker.chosen(ctx.session, actor, asked_for)
+    if asked_for and linked is None:
+        errors.setdefault("fhir_patient_id", "That patient cannot be chosen: find them again.")
     return render(
         request,
         "admin/users.html",
@@ -60,6 +74,9 @@ async def _users_page(
         next_cursor=page.next_cursor,
         levels=LEVELS,
         professions=_professions(),
+        linked_patient=linked,
+        q=patient_q,
+        found=await patient_picker.find(ctx.session, actor, patient_q),
         values=values,
         errors=errors,
     )

@@ -1,6 +1,6 @@
 """The clinician's and the patient's pages: inbox, patients, conversations, live events."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -8,7 +8,7 @@ from sse_starlette import EventSourceResponse
 from starlette.datastructures import UploadFile
 
 from app.access.levels import at_least
-from app.accounts.models import SystemPermission
+from app.accounts.models import SystemPermission, User
 from app.attachments import service as attachments
 from app.attachments.responses import download_response
 from app.conversations.models import ConversationStatus
@@ -30,10 +30,10 @@ from app.messaging.schemas import (
 )
 from app.messaging.uploads import read_upload
 from app.organisations import service as organisations
+from app.organisations.settings import DEFAULT_EMERGENCY_TEXT
 from app.pagination import Page
-from app.patients import nhs_number
 from app.patients import service as patients
-from app.patients.schemas import PatientRead
+from app.web import patient_picker, patient_wording
 from app.web.dependencies import CsrfChecked, WebActor, WebPrincipal
 from app.web.forms import field_errors, form_values, parse
 from app.web.templating import render
@@ -65,11 +65,22 @@ async def inbox(
     return render(
         request,
         "inbox.html",
+        **await _for_patients(session, principal.user),
         title="Inbox",
         conversations=page.items,
         status=status if chosen else "",
         next_cursor=page.next_cursor,
     )
+
+
+async def _for_patients(session: SessionDep, user: User) -> dict[str, Any]:
+    """What a patient's pages show beside their messages: their practices' advice."""
+    if user.system_permissions is not SystemPermission.PATIENT or not user.fhir_patient_id:
+        return {}
+    return {
+        "practices": await organisations.as_patients_see_them(session, user.fhir_patient_id),
+        "default_emergency_text": DEFAULT_EMERGENCY_TEXT,
+    }
 
 
 @router.get("/patients")
@@ -107,21 +118,14 @@ async def new_conversation(
     actor: WebActor,
     session: SessionDep,
     patient_id: str = "",
+    patient_q: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
+    """Patient first: a search to choose them by, then the conversation's form under their
+    banner. A patient the caller may not see is not chosen (and the look is refused)."""
+    values: dict[str, object] = {"patient_id": patient_id}
     return await _new_form(
-        request, principal.user.id, actor, session, {"patient_id": patient_id}, {}
+        request, principal.user.id, actor, session, values, {}, patient_q=patient_q
     )
-
-
-def picker_label(patient: PatientRead) -> str:
-    """A name alone is not enough to choose by: two Alex Smiths differ in birth date and
-    NHS number, so every choice shows both."""
-    born = patient.birth_date
-    when = f"born {born.day} {born:%b %Y}" if born else "birth date not recorded"
-    number = (
-        f"NHS {nhs_number.shown(patient.nhs_number)}" if patient.nhs_number else "no NHS number"
-    )
-    return f"{patient.family_name}, {patient.given_name} \u2014 {when} \u00b7 {number}"
 
 
 async def _new_form(
@@ -132,20 +136,22 @@ async def _new_form(
     values: dict[str, object],
     errors: dict[str, str],
     status: int = 200,
+    *,
+    patient_q: str = "",
 ) -> HTMLResponse:
-    page = await patients.list_patients(session, actor, cursor=None, limit=200)
-    # Never a default: the first option asks for a choice.
-    choices = [("", "Choose a patient")] + [
-        (p.id, picker_label(p)) for p in page.items if p.is_active
-    ]
-    colleagues = await organisations.colleagues_of(session, user_id)
+    asked_for = str(values.get("patient_id") or "")
+    patient = await patient_picker.chosen(session, actor, asked_for)
+    if asked_for and patient is None:
+        errors.setdefault("patient_id", "That patient cannot be chosen: find them again.")
     return render(
         request,
         "new_conversation.html",
         status_code=status,
         title="New conversation",
-        patients=choices,
-        colleagues=colleagues,
+        patient=patient,
+        q=patient_q,
+        found=await patient_picker.find(session, actor, patient_q),
+        colleagues=await organisations.colleagues_of(session, user_id) if patient else [],
         values=values,
         errors=errors,
     )
@@ -186,18 +192,47 @@ async def conversation(
     session: SessionDep,
     before: str | None = None,
 ) -> HTMLResponse:
+    return await _conversation_page(request, conversation_id, principal.user, session, before)
+
+
+async def _conversation_page(
+    request: Request,
+    conversation_id: int,
+    user: User,
+    session: SessionDep,
+    before: str | None = None,
+    *,
+    draft: str = "",
+    send_error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The thread and its reply box; after a refused send, with what was typed still in
+    the box and the reason beside it (in a patient's words for a patient)."""
     opened = await thread_view.open_conversation(
-        session, principal.user, conversation_id, before=before, limit=50
+        session, user, conversation_id, before=before, limit=50
     )
     detail = opened.detail
+    patients_see = await _for_patients(session, user)
+    if patients_see and detail.cannot_write_because:
+        detail = detail.model_copy(
+            update={
+                "cannot_write_because": patient_wording.refusal(
+                    detail.cannot_write_because, patients_see["practices"]
+                )
+            }
+        )
     return render(
         request,
         "conversation.html",
+        status_code=status,
+        **patients_see,
         title=detail.subject or "Conversation",
         conversation=detail,
         messages=opened.messages.items,
         older_cursor=opened.messages.next_cursor,
         attachments_on=opened.attachments_on,
+        draft=draft,
+        send_error=send_error,
     )
 
 
@@ -216,21 +251,46 @@ async def send(
     text = form.get("text")
     text = text.strip() if isinstance(text, str) else ""
     user = principal.user
-    if isinstance(upload, UploadFile) and upload.filename:
-        sent = await read_upload(
-            upload, text=text[:MAX_TEXT] or None, limit=settings.attachment_max_bytes
+    amends = form.get("amends_id")
+    try:
+        if isinstance(upload, UploadFile) and upload.filename:
+            sent = await read_upload(
+                upload, text=text[:MAX_TEXT] or None, limit=settings.attachment_max_bytes
+            )
+            await sending.send_attachment(
+                session, fhir, user, conversation_id, sent, None, workers=workers
+            )
+        else:
+            if not text:
+                raise InvalidInputError(
+                    "Write a message, or attach a file.", field=("body", "text")
+                )
+            data_in = parse(
+                MessageCreate,
+                {"text": text, "amends_id": amends if isinstance(amends, str) else ""},
+            )
+            await sending.send_message(session, fhir, user, conversation_id, data_in, None)
+    except AppError as error:
+        if error.status in (401, 404) or amends:
+            raise  # not this person's conversation, or a correction (its own form): a page
+        # Nothing of this send is kept; the refusal's audit row is (written apart).
+        await session.rollback()
+        await session.refresh(user)  # the rollback expired it; the page reads it again
+        patients_see = await _for_patients(session, user)
+        said = (
+            patient_wording.of_error(error, patients_see["practices"])
+            if patients_see
+            else error.detail
         )
-        await sending.send_attachment(
-            session, fhir, user, conversation_id, sent, None, workers=workers
+        return await _conversation_page(
+            request,
+            conversation_id,
+            user,
+            session,
+            draft=text,
+            send_error=said,
+            status=error.status,
         )
-    else:
-        amends = form.get("amends_id")
-        if not text:
-            raise InvalidInputError("Write a message, or attach a file.", field=("body", "text"))
-        data_in = parse(
-            MessageCreate, {"text": text, "amends_id": amends if isinstance(amends, str) else ""}
-        )
-        await sending.send_message(session, fhir, user, conversation_id, data_in, None)
     return RedirectResponse(f"/conversations/{conversation_id}#compose", status_code=303)
 
 

@@ -11,9 +11,9 @@ from tests.support.auth import Account
 from tests.web.conftest import DemoSite
 
 # The demo's patients as the "new conversation" picker names them: never by name alone.
-ALEX = "Smith, Alex \u2014 born 12 Mar 1984 \u00b7 NHS 943 476 5919"
-OTHER_ALEX = "Smith, Alex \u2014 born 30 Jul 1992 \u00b7 NHS 401 023 2137"
-SAM = "Taylor, Sam \u2014 born 2 Nov 1958 \u00b7 NHS 485 777 3457"
+ALEX = "Smith, Alex \u2014 born 12 Mar 1984 \u00b7 NHS 999 111 2227"
+OTHER_ALEX = "Smith, Alex \u2014 born 30 Jul 1992 \u00b7 NHS 999 222 3332"
+SAM = "Taylor, Sam \u2014 born 2 Nov 1958 \u00b7 NHS 999 333 4448"
 
 
 async def signed_in(
@@ -54,13 +54,21 @@ async def start_conversation(
 ) -> str:
     """Starts a conversation from the "new conversation" page; answers its path."""
     await page.goto("/conversations/new")
-    await page.get_by_label("Patient", exact=True).select_option(label=patient)
+    await choose_patient(page, patient)
     if with_patient:
         await page.get_by_label("The patient (through their portal)").check()
     await page.get_by_label("First message").fill(first_message)
     await page.get_by_role("button", name="Start the conversation").click()
     await page.wait_for_url(re.compile(r"/conversations/\d+$"))
     return urlsplit(page.url).path
+
+
+async def choose_patient(page: Page, patient: str) -> None:
+    """Finds the patient by NHS number on the page's search, and chooses them by the label
+    that names them in full."""
+    await page.get_by_label("Find the patient").fill(patient.split("NHS ")[1])
+    await page.get_by_role("button", name="Search").click()
+    await page.get_by_role("link", name=patient, exact=True).click()
 
 
 async def browser_sign_in(client: httpx.AsyncClient, account: Account) -> str:

@@ -4,7 +4,14 @@ import pyotp
 from playwright.async_api import Browser, expect
 
 from tests.web.conftest import DemoSite, screenshot
-from tests.web.pages import ALEX, SAM, signed_in, signed_in_as_admin, start_conversation
+from tests.web.pages import (
+    ALEX,
+    SAM,
+    choose_patient,
+    signed_in,
+    signed_in_as_admin,
+    start_conversation,
+)
 
 
 async def test_clinician_and_patient_talk_live_and_the_clinician_amends(
@@ -12,10 +19,13 @@ async def test_clinician_and_patient_talk_live_and_the_clinician_amends(
 ) -> None:
     doctor_context, doctor = await signed_in(browser, demo_site, "dr_jones")
     patient_context, patient = await signed_in(browser, demo_site, "alex")
+    advice = patient.get_by_role("complementary", name="Before you write")
+    await expect(advice).to_contain_text("Not for emergencies: call 999, or 111 for urgent advice.")
+    await expect(advice).to_contain_text("We reply within 2 working days.")
     await screenshot(patient, "patient-inbox-empty")
 
     await doctor.get_by_role("link", name="New conversation").click()
-    await doctor.get_by_label("Patient", exact=True).select_option(label=ALEX)
+    await choose_patient(doctor, ALEX)
     await doctor.get_by_label("Subject").fill("Blood test results")
     await doctor.get_by_label("The patient (through their portal)").check()
     await doctor.get_by_label("First message").fill("Your potassium is 5 mmol/L.")
@@ -70,8 +80,10 @@ async def test_switching_patient_messaging_off_takes_the_reply_box_away(
 
     await patient.reload()
     await expect(patient.get_by_label("Message", exact=True)).to_have_count(0)
+    # Said for the patient, with what to do instead.
     await expect(patient.locator("#cannot-write")).to_contain_text(
-        "Patient messaging is switched off"
+        "Your practice is not taking messages here at the moment. If you need help, phone "
+        "Riverside Health Centre on 01632 960 123."
     )
     await screenshot(patient, "patient-cannot-reply")
     for context in (doctor_context, patient_context, admin_context):
