@@ -24,7 +24,9 @@ class Organisation(Base):
     # What patients are shown (app/organisations/settings.py); NULL means the default.
     display_name: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32))
-    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    timezone: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_TIMEZONE, server_default=DEFAULT_TIMEZONE
+    )
     reply_time_text: Mapped[str | None] = mapped_column(String(300))
     out_of_hours_text: Mapped[str | None] = mapped_column(String(500))
     emergency_text: Mapped[str | None] = mapped_column(String(300))

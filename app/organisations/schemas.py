@@ -1,3 +1,4 @@
+import functools
 import zoneinfo
 from datetime import datetime
 from typing import Annotated
@@ -25,13 +26,15 @@ LongerText = Annotated[str, CleanLine, StringConstraints(strip_whitespace=True, 
 
 
 def _known_timezone(name: str) -> str:
-    if name not in _timezones():
+    if name not in timezones():
         raise ValueError("an IANA timezone such as Europe/London")
     return name
 
 
-def _timezones() -> set[str]:
-    return zoneinfo.available_timezones()
+@functools.cache
+def timezones() -> frozenset[str]:
+    """The IANA names known here (tzdata is a dependency, so a slim image knows them)."""
+    return frozenset(zoneinfo.available_timezones())
 
 
 Timezone = Annotated[str, AfterValidator(_known_timezone)]
@@ -60,7 +63,7 @@ class OrganisationSettingsUpdate(BaseModel):
     timezone: Timezone | None = None
     reply_time_text: ShortText | None = None
     out_of_hours_text: LongerText | None = None
-    emergency_text: ShortText | None = None
+    emergency_text: Annotated[ShortText, StringConstraints(min_length=10)] | None = None
 
 
 class OrganisationCreate(BaseModel):

@@ -87,12 +87,11 @@ async def create_patient(
         identifiers=(((NHS_NUMBER_SYSTEM, nhs_number),) if nhs_number is not None else ())
         + tuple(identifiers),
     )
-    created = (
-        await fhir.create_if_none_exist(
-            build_patient(details, patient_uuid=patient_uuid),
-            identifier=patient_identifier(patient_uuid),
-        )
-    ).resource
+    made = await fhir.create_if_none_exist(
+        build_patient(details, patient_uuid=patient_uuid),
+        identifier=patient_identifier(patient_uuid),
+    )
+    created = made.resource
     try:
         patient = await repository.add(
             session,
@@ -118,8 +117,10 @@ async def create_patient(
         if (earlier := await idempotency.earlier_answer(session, request)) is not None:
             return PatientRead.model_validate_json(earlier)
         # Someone else registered the same person a moment ago: the Patient this request
-        # made in FHIR is a double of theirs, so it is retired before saying so.
-        await _retire(fhir, created)
+        # made in FHIR is a double of theirs, so it is retired before saying so. One it
+        # found (the same key, racing its first try) is the first try's, and stays.
+        if made.created:
+            await _retire(fhir, created)
         await _refuse_a_second_record(session, actor, nhs_number, identifiers)
         raise ConflictError("This patient is being registered by another request.") from None
     await organisations_service.add_patient(
@@ -139,6 +140,22 @@ async def _retire(fhir: FhirGateway, patient: Patient) -> None:
         await fhir.put(patient)
     except FhirError as error:
         logger.warning("an unused FHIR Patient %s stays active: %s", patient.id, error.slug)
+
+
+def note_registered_beside(
+    session: AsyncSession, actor: Actor, patient_id: str, alike: list[str]
+) -> None:
+    """A patient registered although others with their name and birth date were shown:
+    the audit log names those, for whoever later finds two records of one person."""
+    audit.record(
+        session,
+        AuditEntry(
+            action="patients.registered_beside_possible_duplicates",
+            actor_id=actor.user_id,
+            patient_id=patient_id,
+            details={"possible_duplicates": alike},
+        ),
+    )
 
 
 def _identity(data: PatientCreate) -> tuple[str | None, list[tuple[str, str]]]:

@@ -1,6 +1,5 @@
 """Administration of organisations: details, feature switches, staff, patients, team groups."""
 
-import zoneinfo
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from app.organisations.schemas import (
     OrganisationCreate,
     OrganisationSettingsUpdate,
     OrganisationUpdate,
+    timezones,
 )
 from app.organisations.settings import DEFAULT_EMERGENCY_TEXT
 from app.patients import service as patients
@@ -93,7 +93,7 @@ async def organisation_page(
     organisation_id: PathId,
     actor: WebActor,
     session: SessionDep,
-    patient_id: str = "",
+    patient_id: Annotated[str, Query(pattern=OPTIONAL_PATIENT_ID_PATTERN)] = "",
     patient_q: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
     """The organisation; a patient to add is found by search (`patient_q`) and chosen
@@ -137,7 +137,7 @@ async def _organisation(
         found=await patient_picker.find(session, actor, patient_q, leave_out=member_ids),
         adding=chosen,
         duplicates=duplicates,
-        timezones=sorted(zoneinfo.available_timezones()),
+        timezones=sorted(timezones()),
         default_emergency_text=DEFAULT_EMERGENCY_TEXT,
         groups=await groups.of_organisation(session, actor, organisation_id),
         values=values,
@@ -232,26 +232,38 @@ async def register_patient(
     different_person = values.pop("different_person", "") == "true"
     try:
         data = parse(PatientCreate, values | {"organisation_id": organisation_id})
-        if data.birth_date is not None and not different_person:
+        if not different_person and (alike := await _alike(session, actor, data)):
             # The same name and birth date is most often the same person: the admin looks
             # at who is registered already before a second record is made.
-            alike = await patients.possible_duplicates(
-                session,
-                actor,
-                given_name=data.given_name,
-                family_name=data.family_name,
-                birth_date=data.birth_date,
+            return await _organisation(
+                request, organisation_id, actor, session, values, {}, 409, duplicates=alike
             )
-            if alike:
-                return await _organisation(
-                    request, organisation_id, actor, session, values, {}, 409, duplicates=alike
-                )
-        await patients.create_patient(session, fhir, actor, data)
+        # FHIR first, before any look that writes its audit rows (the embedded store on
+        # SQLite waits for no pending write); then the override is recorded with whom.
+        created = await patients.create_patient(session, fhir, actor, data)
+        if different_person:
+            alike = [p for p in await _alike(session, actor, data) if p.id != created.id]
+            patients.note_registered_beside(session, actor, created.id, [p.id for p in alike])
     except AppError as error:
+        errors = field_errors(error)
+        if "_form" in errors:  # said beside the form that was sent, not the first on the page
+            errors["register__form"] = errors.pop("_form")
         return await _organisation(
-            request, organisation_id, actor, session, values, field_errors(error), error.status
+            request, organisation_id, actor, session, values, errors, error.status
         )
     return _back_to(organisation_id, "patients")
+
+
+async def _alike(session: SessionDep, actor: WebActor, data: PatientCreate) -> list[PatientRead]:
+    if data.birth_date is None:
+        return []
+    return await patients.possible_duplicates(
+        session,
+        actor,
+        given_name=data.given_name,
+        family_name=data.family_name,
+        birth_date=data.birth_date,
+    )
 
 
 @router.post("/{organisation_id}/patients", dependencies=[CsrfChecked])

@@ -12,7 +12,7 @@ from app.auth.dependencies import AuthContextDep
 from app.auth.service import Principal
 from app.dependencies import FhirDep
 from app.errors import AppError, InvalidInputError
-from app.ids import PathId
+from app.ids import OPTIONAL_PATIENT_ID_PATTERN, PathId
 from app.users import service as users
 from app.users.schemas import UserCreate, UserUpdate
 from app.web import patient_picker
@@ -39,7 +39,7 @@ async def user_list(
     principal: WebPrincipal,
     ctx: AuthContextDep,
     cursor: str | None = None,
-    patient_id: str = "",
+    patient_id: Annotated[str, Query(pattern=OPTIONAL_PATIENT_ID_PATTERN)] = "",
     patient_q: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
     """The users, and a form for a new one; a patient's own login is linked to a patient

@@ -29,10 +29,11 @@ def picker_label(patient: PatientRead) -> str:
     NHS number, so every choice shows both."""
     born = patient.birth_date
     when = f"born {born.day} {born:%b %Y}" if born else "birth date not recorded"
+    sex = f" \u00b7 {patient.sex}" if patient.sex else ""
     number = (
         f"NHS {nhs_number.shown(patient.nhs_number)}" if patient.nhs_number else "no NHS number"
     )
-    return f"{patient.family_name}, {patient.given_name} \u2014 {when} \u00b7 {number}"
+    return f"{patient.family_name}, {patient.given_name} \u2014 {when}{sex} \u00b7 {number}"
 
 
 async def find(
@@ -53,7 +54,19 @@ async def find(
         for patient in page.items
         if patient.is_active and patient.id not in (leave_out or set())
     ]
-    return Found(shown, more=page.next_cursor is not None)
+    return Found(_told_apart(shown), more=page.next_cursor is not None)
+
+
+def _told_apart(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Two records alike in name, birth date, sex and (no) NHS number would read the same:
+    each then also shows the start of its record's id, and that they look alike."""
+    labels = [label for _, label in choices]
+    return [
+        (patient_id, f"{label} \u00b7 record {patient_id[:8]} (two records look alike)")
+        if labels.count(label) > 1
+        else (patient_id, label)
+        for patient_id, label in choices
+    ]
 
 
 async def chosen(session: AsyncSession, actor: Actor, patient_id: str) -> PatientRead | None:

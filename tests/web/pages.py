@@ -11,9 +11,9 @@ from tests.support.auth import Account
 from tests.web.conftest import DemoSite
 
 # The demo's patients as the "new conversation" picker names them: never by name alone.
-ALEX = "Smith, Alex \u2014 born 12 Mar 1984 \u00b7 NHS 999 111 2227"
-OTHER_ALEX = "Smith, Alex \u2014 born 30 Jul 1992 \u00b7 NHS 999 222 3332"
-SAM = "Taylor, Sam \u2014 born 2 Nov 1958 \u00b7 NHS 999 333 4448"
+ALEX = "Smith, Alex \u2014 born 12 Mar 1984 \u00b7 female \u00b7 NHS 999 111 2227"
+OTHER_ALEX = "Smith, Alex \u2014 born 30 Jul 1992 \u00b7 male \u00b7 NHS 999 222 3332"
+SAM = "Taylor, Sam \u2014 born 2 Nov 1958 \u00b7 male \u00b7 NHS 999 333 4448"
 
 
 async def signed_in(

@@ -78,6 +78,16 @@ async def test_switching_patient_messaging_off_takes_the_reply_box_away(
     await expect(admin.locator("#feature-patient_messaging")).to_contain_text("Off")
     await screenshot(admin, "admin-organisation")
 
+    # The patient had the page open and writes anyway: the words stay on the page, the
+    # reason is said for them, and the address is the conversation's again (a reload
+    # shows the page; it does not send once more).
+    typed = "My rash is spreading, should I come in?"
+    await patient.get_by_label("Message", exact=True).fill(typed)
+    await patient.get_by_role("button", name="Send", exact=True).click()
+    await expect(patient.get_by_label("Your message, not sent")).to_have_value(typed)
+    await expect(patient.get_by_role("alert")).to_contain_text("Not sent: Your practice")
+    await patient.wait_for_url(f"**{conversation_path}")
+
     await patient.reload()
     await expect(patient.get_by_label("Message", exact=True)).to_have_count(0)
     # Said for the patient, with what to do instead.

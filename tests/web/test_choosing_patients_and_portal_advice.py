@@ -234,3 +234,89 @@ async def test_registering_the_same_name_and_birth_date_again_is_questioned(
     registered = await client.post(url, data=form | {"different_person": "true"})
     assert registered.status_code == 303
     assert await reyes_count() == 2
+    audit = await ok(
+        await call(
+            client,
+            "GET",
+            "/api/v1/audit",
+            admin,
+            params={"action": "patients.registered_beside_possible_duplicates"},
+        )
+    )
+    assert [row["action"] for row in audit["items"]] == [
+        "patients.registered_beside_possible_duplicates"
+    ]
+
+
+async def test_two_records_that_would_read_the_same_are_told_apart_in_the_picker(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    first = await _patient(client, world.clinician_a, world.org_a, "Gale Quill")
+    second = await _patient(client, world.clinician_a, world.org_a, "Gale Quill")
+    await _signed_in(client, world.clinician_a)
+
+    found = await client.get("/conversations/new", params={"patient_q": "gale quill"})
+
+    for patient_id in (first, second):
+        assert f"record {patient_id[:8]} (two records look alike)" in found.text
+
+
+async def test_a_refused_correction_keeps_its_text_in_its_own_box(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    world = thread.world
+    first = (await _message_ids(client, thread, world.clinician_a))[0]
+    await ok(await call(client, "PATCH", thread.url, world.clinician_a, json={"status": "closed"}))
+    csrf = await _signed_in(client, world.clinician_a)
+    typed = "Correction: the dose is 5 mg, not 50 mg."
+
+    response = await client.post(
+        f"/conversations/{thread.id}/messages",
+        data={"csrf_token": csrf, "text": typed, "amends_id": str(first)},
+    )
+
+    assert response.status_code == 409
+    assert typed in response.text
+    assert "Not sent: " in response.text
+    # The page's own address, for the script to put back: a reload must not send again.
+    assert f'data-page="/conversations/{thread.id}"' in response.text
+    assert await _message_texts(client, thread, world.clinician_a) == ["Hello"]
+
+
+async def test_a_patient_is_told_images_are_off_but_writing_is_not(
+    client: httpx.AsyncClient, thread: Thread, admin: Account
+) -> None:
+    world = thread.world
+    await call(client, "DELETE", f"/api/v1/organisations/{world.org_a}/features/attachments", admin)
+    csrf = await _signed_in(client, world.patient_1_user)
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8"
+        b"N\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+
+    response = await client.post(
+        f"/conversations/{thread.id}/messages",
+        data={"csrf_token": csrf, "text": "Here is the rash"},
+        files={"file": ("rash.png", png, "image/png")},
+    )
+
+    assert response.status_code == 403
+    assert "does not take images or voice notes here; you can still write" in response.text
+    assert "Here is the rash" in response.text
+    assert "phone Riverside Practice" in response.text
+
+
+async def test_a_patient_id_that_is_not_one_is_refused_before_any_lookup(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    await _signed_in(client, world.clinician_a)
+
+    response = await client.get("/conversations/new", params={"patient_id": "x\x00y"})
+
+    assert response.status_code == 422
+
+
+async def _message_ids(client: httpx.AsyncClient, thread: Thread, reader: Account) -> list[int]:
+    page = await ok(await call(client, "GET", f"{thread.url}/messages", reader))
+    return [message["id"] for message in page["items"]]

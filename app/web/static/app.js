@@ -1,6 +1,14 @@
 // Parley's only script: live updates through EventSource, and voice notes with MediaRecorder.
 "use strict";
 
+// A page shown again after a refused send was answered at the address the form posted
+// to: put the page's own address back, so reloading does not send again and live updates
+// fetch the page rather than the form's address.
+function restoreAddress() {
+  const page = document.body.dataset.page;
+  if (page && window.location.pathname !== page) window.history.replaceState(null, "", page);
+}
+
 // Replace one region with its fresh copy; what the reader has open (and typed) stays.
 async function refresh(selector) {
   const response = await fetch(window.location.href, { headers: { Accept: "text/html" } });
@@ -61,5 +69,6 @@ function wireVoice() {
   };
 }
 
+restoreAddress();
 listen();
 wireVoice();
