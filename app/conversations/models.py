@@ -26,6 +26,20 @@ class ConversationStatus(StrEnum):
     CLOSED = "closed"
 
 
+class Priority(StrEnum):
+    """FHIR's request priority, as far as a care team sorts by it."""
+
+    ROUTINE = "routine"
+    URGENT = "urgent"
+
+
+class TaskStatus(StrEnum):
+    """The FHIR Task that carries a conversation's assignment and whether it is done."""
+
+    REQUESTED = "requested"  # waiting for the assignee, or for anyone when unassigned
+    COMPLETED = "completed"  # done: the team's work on it is finished
+
+
 class ParticipantRole(StrEnum):
     INITIATOR = "initiator"
     MEMBER = "member"
@@ -59,6 +73,45 @@ class Conversation(Base):
     last_message_id: Mapped[int | None] = mapped_column(
         BigIntId, ForeignKey("messages.id", use_alter=True, name="fk_conversations_last_message_id")
     )
+    priority: Mapped[Priority] = mapped_column(
+        string_enum(Priority, "conversation_priority"),
+        default=Priority.ROUTINE,
+        server_default=Priority.ROUTINE.value,
+    )
+    # When the oldest patient message that no staff message has followed was sent: how
+    # long the patient has waited. Kept by every send, in the send's own statement.
+    awaiting_reply_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ConversationTask(Base):
+    """Who a conversation is assigned to and whether the team's work on it is done: the
+    SQL side of a FHIR Task (`focus` the thread header, `for` the patient, `owner` the
+    Practitioner or Group). One per conversation, made the first time either is set."""
+
+    __tablename__ = "conversation_tasks"
+    __table_args__ = (
+        CheckConstraint(
+            "assignee_user_id IS NULL OR assignee_group_id IS NULL", name="one_assignee"
+        ),
+    )
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    fhir_id: Mapped[str] = mapped_column(String(64), unique=True)
+    assignee_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    assignee_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[TaskStatus] = mapped_column(
+        string_enum(TaskStatus, "task_status"), default=TaskStatus.REQUESTED
+    )
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    done_note: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 
 class ConversationParticipant(Base):

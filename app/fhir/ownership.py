@@ -21,7 +21,7 @@ from app.fhir.resources import (
 
 # Elements Parley sets whole on every write (the narrative describes Parley's header);
 # absent from Parley's header, the stored value stays (Parley never clears an initiator).
-_OWNED_WHOLE = ("status", "subject", "sender", "text")
+_OWNED_WHOLE = ("status", "subject", "sender", "text", "priority")
 _OWNED_EXTENSIONS = frozenset({ORGANISATION_EXTENSION, STATUS_CHANGED_EXTENSION})
 
 

@@ -107,6 +107,7 @@ class ConversationHeader:
     joined: dict[tuple[str, int], datetime] = field(default_factory=dict)
     organisations_joined: dict[int, datetime] = field(default_factory=dict)
     status_changed: datetime | None = None
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,10 +194,12 @@ def build_conversation_header(header: ConversationHeader) -> Communication:
         "meta": {"profile": [THREAD_HEADER_PROFILE], "tag": [_coding(CONVERSATION_TAG)]},
         "identifier": [_identifier(conversation_identifier(header.uuid))],
         "status": "completed" if header.closed else "in-progress",
+        "priority": "urgent" if header.urgent else "routine",
         "subject": {"reference": f"Patient/{header.patient_id}"},
         "recipient": [_recipient(party, header.joined) for party in header.recipients],
         "text": narrative(
-            "A Parley conversation about this patient"
+            ("An urgent " if header.urgent else "A ")
+            + "Parley conversation about this patient"
             + (" (closed)." if header.closed else " (open)."),
             f"Subject: {header.subject}" if header.subject else None,
             "With " + ", ".join(_shown(party) for party in header.recipients) + "."
@@ -341,12 +344,17 @@ def _attachment_content(attachment: AttachmentRef) -> dict[str, Any]:
     return content
 
 
+URGENT_PRIORITIES = frozenset({"urgent", "asap", "stat"})
+
+
 def parse_conversation_header(communication: Communication) -> ConversationHeader:
     return ConversationHeader(
         uuid=UUID(_identifier_value(communication, CONVERSATION_SYSTEM)),
         patient_id=_referenced_id(communication.subject, "Patient"),
         subject=communication.topic.text if communication.topic else None,
         closed=communication.status == "completed",
+        # asap and stat (other systems') are more than urgent: a care team sorts them first.
+        urgent=communication.priority in URGENT_PRIORITIES,
         # Recipients other systems added are theirs: kept in FHIR, not Parley participants.
         recipients=tuple(
             party

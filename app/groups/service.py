@@ -175,3 +175,8 @@ async def group_in_organisations(
 ) -> Group | None:
     group = await repository.get(session, group_id)
     return group if group is not None and group.organisation_id in organisation_ids else None
+
+
+async def group_by_id(session: AsyncSession, group_id: int) -> Group | None:
+    """A group, for naming it where access was decided already (a conversation's task)."""
+    return await repository.get(session, group_id)

@@ -21,7 +21,7 @@ from app.accounts.models import User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth import service as users
-from app.conversations.models import ConversationStatus
+from app.conversations.models import ConversationStatus, Priority
 from app.db import end_reads
 from app.directory.organisations import FeatureKey
 from app.errors import ConflictError, InvalidInputError
@@ -92,6 +92,7 @@ async def start_conversation(
         organisation_ids=tuple(sorted(organisation_ids)),
         joined={(party.kind, party.id): sent for party in parties},
         organisations_joined=dict.fromkeys(organisation_ids, sent),
+        urgent=data.priority is Priority.URGENT,
     )
     await end_reads(session)
     header = await write_path.create_first(
@@ -241,11 +242,11 @@ async def _participants(
 
 async def get_detail(session: AsyncSession, user: User, conversation_id: int) -> ConversationDetail:
     view = await load_view(session, user, conversation_id)
-    _audit(session, view, "conversations.read")
+    audit_view(session, view, "conversations.read")
     return await detail_of(session, view)
 
 
-def _audit(session: AsyncSession, view: ConversationView, action: str, **fields: Any) -> None:
+def audit_view(session: AsyncSession, view: ConversationView, action: str, **fields: Any) -> None:
     audit.record(
         session,
         AuditEntry(
@@ -278,22 +279,40 @@ async def detail_of(session: AsyncSession, view: ConversationView) -> Conversati
 async def change_status(
     session: AsyncSession, fhir: FhirGateway, user: User, conversation_id: int, data: StatusUpdate
 ) -> ConversationDetail:
+    """Close or reopen, and mark urgent or routine: the thread header first (its `status`
+    and `priority`), then the row; what is already so changes nothing."""
     view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
     conversation = view.conversation
-    closing = data.status is ConversationStatus.CLOSED
-    if (conversation.status is ConversationStatus.CLOSED) == closing:
+    closing = data.status is ConversationStatus.CLOSED if data.status is not None else None
+    if closing is not None and (conversation.status is ConversationStatus.CLOSED) == closing:
+        closing = None
+    urgent = data.priority is Priority.URGENT if data.priority is not None else None
+    if urgent is not None and (conversation.priority is Priority.URGENT) == urgent:
+        urgent = None
+    if closing is None and urgent is None:
         return await detail_of(session, view)
     await end_reads(session)
-    header = await update_header(
-        fhir,
-        conversation.fhir_id,
-        lambda header: dataclasses.replace(
-            header, closed=closing, status_changed=clock.now_to_the_millisecond()
-        ),
-    )
+
+    def change(header: ConversationHeader) -> ConversationHeader:
+        if closing is not None:
+            moment = clock.now_to_the_millisecond()
+            header = dataclasses.replace(header, closed=closing, status_changed=moment)
+        if urgent is not None:
+            header = dataclasses.replace(header, urgent=urgent)
+        return header
+
+    header = await update_header(fhir, conversation.fhir_id, change)
     await projector.apply_header(session, conversation, header)
-    await events.publish(session, "conversation.updated", conversation.id, status=data.status.value)
-    _audit(session, view, "conversations.close" if closing else "conversations.reopen")
+    changed: dict[str, str] = {}
+    if closing is not None:
+        changed["status"] = ConversationStatus.CLOSED if closing else ConversationStatus.ACTIVE
+        audit_view(session, view, "conversations.close" if closing else "conversations.reopen")
+    if urgent is not None:
+        changed["priority"] = Priority.URGENT if urgent else Priority.ROUTINE
+        audit_view(
+            session, view, "conversations.priority", details={"priority": changed["priority"]}
+        )
+    await events.publish(session, "conversation.updated", conversation.id, **changed)
     await session.flush()
     return await detail_of(session, view)
 
@@ -402,7 +421,7 @@ async def _admit(
     await events.publish(
         session, "conversation.updated", conversation.id, participants_changed=True
     )
-    _audit(
+    audit_view(
         session,
         view,
         "conversations.add_participant",

@@ -13,6 +13,7 @@ from app.conversations.models import ConversationStatus
 from app.messaging import projection, repository
 from app.messaging.records import InboxRow, ParticipantRow
 from app.messaging.schemas import (
+    Assignee,
     ConversationSummary,
     LastMessageRead,
     ParticipantRead,
@@ -73,11 +74,25 @@ def summary_of(row: InboxRow) -> ConversationSummary:
         ),
         subject=row.conversation.subject,
         status=row.conversation.status,
+        priority=row.conversation.priority,
+        assignee=_assignee(row),
+        done_at=row.work.task.done_at if row.work else None,
+        awaiting_reply_since=row.conversation.awaiting_reply_since,
         participants=[_participant_read(item) for item in row.participants],
         last_message=_last_message(row),
         unread_count=row.unread_count,
         updated_at=row.conversation.updated_at,
     )
+
+
+def _assignee(row: InboxRow) -> Assignee | None:
+    if row.work is None or row.work.assignee_name is None:
+        return None
+    task = row.work.task
+    if task.assignee_user_id is not None:
+        return Assignee(type="user", id=task.assignee_user_id, name=row.work.assignee_name)
+    assert task.assignee_group_id is not None, "a named assignee is a user or a group"
+    return Assignee(type="group", id=task.assignee_group_id, name=row.work.assignee_name)
 
 
 def _participant_read(row: ParticipantRow) -> ParticipantRead:

@@ -24,6 +24,7 @@ from app.conversations.models import (
     ConversationParticipant,
     ConversationStatus,
     ParticipantRole,
+    Priority,
 )
 from app.db import CLIENT_ADDRESS, utc_now
 from app.directory.groups import Group
@@ -68,6 +69,7 @@ async def insert_conversation(
                 patient_id=header.patient_id,
                 subject=header.subject,
                 status=status,
+                priority=Priority.URGENT if header.urgent else Priority.ROUTINE,
                 created_by_id=initiator.id if initiator and initiator.kind == "user" else None,
                 created_at=started,
                 updated_at=max(started, header.status_changed or started),
@@ -101,7 +103,12 @@ async def apply_header(
     await session.execute(
         update(Conversation)
         .where(Conversation.id == conversation.id)
-        .values(subject=header.subject, status=status, updated_at=updated)
+        .values(
+            subject=header.subject,
+            status=status,
+            updated_at=updated,
+            priority=Priority.URGENT if header.urgent else Priority.ROUTINE,
+        )
         .execution_options(synchronize_session=False)
     )
     await session.refresh(conversation)
@@ -182,6 +189,15 @@ async def settle_start(session: AsyncSession, conversation_id: int, started: dat
         )
 
 
+def from_patient(record: MessageRecord) -> bool:
+    """Whether the message waits for a staff reply: a patient wrote it, through Parley or
+    (as a Patient or their RelatedPerson) through another system."""
+    sender = record.sender
+    if isinstance(sender, Party):
+        return sender.patient_id is not None
+    return sender.resource_type in ("Patient", "RelatedPerson")
+
+
 def message_type(record: MessageRecord) -> MessageType:
     if record.attachment is None:
         return MessageType.TEXT
@@ -232,7 +248,10 @@ async def project_message(
         "sender": sender_id,
         "reader": sender_id,
         "read_at": record.sent,
+        "from_patient": from_patient(record),
     }
+    if values["from_patient"]:
+        await connection.execute(statements.REOPEN_DONE, values)
     if connection.dialect.name == "postgresql":
         message_id = await _project_in_one(session, values, patient_id, audit_action)
         return ProjectedMessage(message_id, kind)

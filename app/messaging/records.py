@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from app.conversations.models import Conversation, ParticipantRole
+from app.conversations.models import Conversation, ConversationTask, ParticipantRole
 from app.messaging.models import Message
 
 
@@ -28,6 +28,14 @@ class ParticipantRow:
 
 
 @dataclass(frozen=True)
+class WorkRow:
+    """The conversation's task, with its assignee's name (a user's or a group's)."""
+
+    task: ConversationTask
+    assignee_name: str | None
+
+
+@dataclass(frozen=True)
 class InboxRow:
     conversation: Conversation
     last_message: Message | None
@@ -35,6 +43,7 @@ class InboxRow:
     participants: list[ParticipantRow]
     unread_count: int  # the reader's
     patient: PatientRow
+    work: WorkRow | None = None
 
 
 @dataclass(frozen=True)

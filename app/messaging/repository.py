@@ -35,6 +35,7 @@ from app.conversations.models import (
     ConversationOrganisation,
     ConversationParticipant,
     ConversationStatus,
+    ConversationTask,
     ParticipantRole,
 )
 from app.db import BigIntId, UtcDateTime, utc_now
@@ -43,7 +44,7 @@ from app.directory.organisations import StaffMembership
 from app.directory.patients import PatientMetadata
 from app.fhir.resources import Party
 from app.messaging.models import Message, MessageReceipt, ProjectionFailure
-from app.messaging.records import InboxRow, ParticipantRow, PatientRow, ThreadRow
+from app.messaging.records import InboxRow, ParticipantRow, PatientRow, ThreadRow, WorkRow
 from app.sql_functions import json_rows, rows_of
 
 
@@ -121,15 +122,28 @@ def _summary_row() -> Select[Any]:
             PatientMetadata.birth_date,
             PatientMetadata.nhs_number,
             PatientMetadata.sex,
+            ConversationTask,
+            _ASSIGNED_USER.full_name,
+            _ASSIGNED_GROUP.name,
         )
         .outerjoin(Message, Message.id == Conversation.last_message_id)
         .outerjoin(User, User.id == Message.sender_id)
         .join(PatientMetadata, PatientMetadata.patient_id == Conversation.patient_id)
+        .outerjoin(ConversationTask, ConversationTask.conversation_id == Conversation.id)
+        .outerjoin(_ASSIGNED_USER, _ASSIGNED_USER.id == ConversationTask.assignee_user_id)
+        .outerjoin(_ASSIGNED_GROUP, _ASSIGNED_GROUP.id == ConversationTask.assignee_group_id)
     )
 
 
+_ASSIGNED_USER = aliased(User, name="assigned_user")
+_ASSIGNED_GROUP = aliased(Group, name="assigned_group")
+
+
 def _inbox_row(row: Sequence[Any]) -> InboxRow:
-    conversation, message, sender_name, participants, unread, given, family, born, nhs, sex = row
+    conversation, message, sender_name, participants, unread, given, family, born, nhs, sex = row[
+        :10
+    ]
+    task, assigned_user_name, assigned_group_name = row[10:]
     found = []
     for _, user_id, group_id, role, user_name, group_name in sorted(rows_of(participants)):
         if user_id is not None:
@@ -138,7 +152,10 @@ def _inbox_row(row: Sequence[Any]) -> InboxRow:
             assert group_id is not None, "a participant is a user or a group"
             found.append(ParticipantRow("group", group_id, group_name or "", ParticipantRole(role)))
     patient = PatientRow(conversation.patient_id, given, family, born, nhs, sex)
-    return InboxRow(conversation, message, sender_name, found, unread, patient)
+    work = None
+    if task is not None:
+        work = WorkRow(task, assigned_user_name or assigned_group_name)
+    return InboxRow(conversation, message, sender_name, found, unread, patient, work)
 
 
 _CONVERSATION_ROW = _summary_row().where(Conversation.id == bindparam("conversation_id"))
@@ -531,3 +548,7 @@ async def forget_failure(session: AsyncSession, fhir_id: str) -> None:
 async def failures(session: AsyncSession, *, limit: int) -> list[ProjectionFailure]:
     statement = select(ProjectionFailure).order_by(ProjectionFailure.last_failed_at).limit(limit)
     return list(await session.scalars(statement))
+
+
+async def task_of(session: AsyncSession, conversation_id: int) -> ConversationTask | None:
+    return await session.get(ConversationTask, conversation_id)

@@ -6,12 +6,14 @@ from app.dependencies import FhirDep, MediaWorkersDep, SessionDep
 from app.idempotency import keys as idempotency
 from app.idempotency.header import IdempotencyKey
 from app.ids import PathId, PatientQueryId
-from app.messaging import conversations, inbox_view, sending, thread_view
+from app.messaging import conversations, inbox_view, sending, thread_view, triage
 from app.messaging.dependencies import SEND_REQUEST_BODY, MessageInput
 from app.messaging.schemas import (
+    AssigneeUpdate,
     ConversationCreate,
     ConversationDetail,
     ConversationSummary,
+    DoneUpdate,
     MessageCreate,
     MessageRead,
     ParticipantAdd,
@@ -71,8 +73,51 @@ async def change_status(
     session: SessionDep,
     fhir: FhirDep,
 ) -> ConversationDetail:
-    """Close a conversation, or reopen it (staff)."""
+    """Close a conversation or reopen it, mark it urgent or routine (the care team)."""
     return await conversations.change_status(session, fhir, principal.user, conversation_id, body)
+
+
+@router.put("/{conversation_id}/assignee")
+async def assign(
+    conversation_id: PathId,
+    body: AssigneeUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    fhir: FhirDep,
+) -> ConversationDetail:
+    """Give the conversation to one person or one team group of its organisations; its
+    FHIR Task names them as `owner`."""
+    return await triage.assign(session, fhir, principal.user, conversation_id, body)
+
+
+@router.delete("/{conversation_id}/assignee")
+async def unassign(
+    conversation_id: PathId, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
+) -> ConversationDetail:
+    return await triage.unassign(session, fhir, principal.user, conversation_id)
+
+
+@router.post("/{conversation_id}/done")
+async def done(
+    conversation_id: PathId,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    fhir: FhirDep,
+    body: DoneUpdate | None = None,
+) -> ConversationDetail:
+    """The team's work on it is finished (its Task completed); not closed: a patient's
+    next message opens it again."""
+    data = body or DoneUpdate()
+    return await triage.mark_done(session, fhir, principal.user, conversation_id, data, done=True)
+
+
+@router.post("/{conversation_id}/undone")
+async def undone(
+    conversation_id: PathId, principal: CurrentPrincipal, session: SessionDep, fhir: FhirDep
+) -> ConversationDetail:
+    return await triage.mark_done(
+        session, fhir, principal.user, conversation_id, DoneUpdate(), done=False
+    )
 
 
 @router.get("/{conversation_id}/messages")

@@ -10,7 +10,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.conversations.models import ConversationStatus, ParticipantRole
+from app.conversations.models import ConversationStatus, ParticipantRole, Priority
 from app.ids import BigRowId, RowId
 from app.messaging.models import MessageType
 from app.patients.schemas import Sex
@@ -45,6 +45,7 @@ class ConversationCreate(BaseModel):
     subject: Subject | None = None
     participant_ids: list[RowId] = Field(default_factory=list, max_length=50)
     include_patient: bool = False
+    priority: Priority = Priority.ROUTINE
     message: FirstMessage
 
 
@@ -56,9 +57,35 @@ class MessageCreate(BaseModel):
 
 
 class StatusUpdate(BaseModel):
+    """Close or reopen (`status`), and mark urgent or routine (`priority`): either or both."""
+
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal[ConversationStatus.ACTIVE, ConversationStatus.CLOSED]
+    status: Literal[ConversationStatus.ACTIVE, ConversationStatus.CLOSED] | None = None
+    priority: Priority | None = None
+
+
+class AssigneeUpdate(BaseModel):
+    """One person or one team group of the conversation's organisations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: RowId | None = None
+    group_id: RowId | None = None
+
+    @model_validator(mode="after")
+    def one_of_them(self) -> "AssigneeUpdate":
+        if (self.user_id is None) == (self.group_id is None):
+            raise ValueError("give user_id or group_id, not both")
+        return self
+
+
+class DoneUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Annotated[str, CleanText, StringConstraints(strip_whitespace=True, max_length=1000)] | (
+        None
+    ) = None
 
 
 class ParticipantAdd(BaseModel):
@@ -113,12 +140,27 @@ class PatientBanner(BaseModel):
     sex: Sex | None = None
 
 
+class Assignee(BaseModel):
+    type: Literal["user", "group"]
+    id: int
+    name: str
+
+
 class ConversationSummary(BaseModel):
     id: int
     patient_id: str
     patient: PatientBanner
     subject: str | None
     status: ConversationStatus
+    priority: Priority = Priority.ROUTINE
+    assignee: Assignee | None = None
+    done_at: datetime | None = Field(
+        default=None, description="When the team's work on it was marked done; null if open."
+    )
+    awaiting_reply_since: datetime | None = Field(
+        default=None,
+        description="The oldest patient message no staff message has followed yet.",
+    )
     participants: list[ParticipantRead]
     last_message: LastMessageRead | None
     unread_count: int

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     ColumnElement,
     Integer,
     Select,
@@ -14,13 +15,20 @@ from sqlalchemy import (
     bindparam,
     case,
     insert,
+    null,
     or_,
     select,
     update,
 )
 
 from app.accounts.models import User
-from app.conversations.models import Conversation, ConversationParticipant, ConversationStatus
+from app.conversations.models import (
+    Conversation,
+    ConversationParticipant,
+    ConversationStatus,
+    ConversationTask,
+    TaskStatus,
+)
 from app.db import UtcDateTime
 from app.directory.groups import GroupMember
 from app.messaging.models import Message, MessageReceipt
@@ -59,10 +67,21 @@ def move_pointers(message_id: ColumnElement[Any]) -> Update:
             Conversation.created_by_id.is_distinct_from(bindparam("sender", type_=Integer)),
         ),
     )
+    waiting = Conversation.awaiting_reply_since
     return (
         update(Conversation)
         .where(Conversation.id == bindparam("conversation", type_=Integer))
         .values(
+            # A patient's message starts the wait unless an older one is unanswered; a
+            # staff message (or another system's, not the patient's) sent after it ends it.
+            awaiting_reply_since=case(
+                (
+                    bindparam("from_patient", type_=Boolean),
+                    case((or_(waiting.is_(None), waiting > _sent()), _sent()), else_=waiting),
+                ),
+                (waiting <= _sent(), null()),
+                else_=waiting,
+            ),
             last_message_at=case((newer, _sent()), else_=Conversation.last_message_at),
             last_message_id=case((newer, message_id), else_=Conversation.last_message_id),
             updated_at=case(
@@ -117,4 +136,22 @@ def recipients(message_id: ColumnElement[Any]) -> Select[Any]:
 ADD_RECEIPTS = insert(MessageReceipt).from_select(
     ["message_id", "user_id", "conversation_id"],
     recipients(bindparam("message", type_=BigInteger)),
+)
+
+
+# A patient's message opens a done conversation again: the team has something to answer.
+REOPEN_DONE = (
+    update(ConversationTask)
+    .where(
+        ConversationTask.conversation_id == bindparam("conversation", type_=Integer),
+        ConversationTask.status == TaskStatus.COMPLETED,
+        ConversationTask.done_at <= _sent(),
+    )
+    .values(
+        status=TaskStatus.REQUESTED,
+        done_at=None,
+        done_by_id=None,
+        done_note=None,
+        updated_at=_sent(),
+    )
 )

@@ -1,0 +1,195 @@
+"""Care-team triage of a conversation: whose it is (one person or one team group of its
+organisations) and whether the team's work on it is done. Both live in a FHIR `Task`,
+written first; the `conversation_tasks` row follows. Done is not closed: a done
+conversation still takes messages, and a patient's message opens it again.
+
+Who may do this is who may close or reopen it (`CONVERSATION_CHANGE_STATUS`): the care
+team, who may message patients."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.access.actions import Action
+from app.accounts import repository as users_repository
+from app.accounts.models import SystemPermission, User
+from app.conversations.models import ConversationTask, TaskStatus
+from app.db import end_reads, utc_now
+from app.errors import InvalidInputError
+from app.events import service as events
+from app.fhir.protocol import FhirGateway
+from app.fhir.tasks import ConversationWork, build_task
+from app.fhir_directory import service as fhir_directory
+from app.groups import service as groups
+from app.messaging import repository
+from app.messaging.conversations import audit_view, detail_of
+from app.messaging.gate import ConversationView, load_view
+from app.messaging.schemas import AssigneeUpdate, ConversationDetail, DoneUpdate
+from app.organisations import service as organisations
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A Task's owner: `Practitioner/<id>` or `Group/<id>` (None until the person or team
+    is in FHIR, when the name alone is written), and the name."""
+
+    reference: str | None
+    name: str
+
+
+async def assign(
+    session: AsyncSession,
+    fhir: FhirGateway,
+    user: User,
+    conversation_id: int,
+    data: AssigneeUpdate,
+) -> ConversationDetail:
+    view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
+    owner = await _owner_for(session, fhir, view, data)
+    task = await _task(session, conversation_id)
+    await end_reads(session)
+    now = utc_now()
+    await _write(fhir, view, task, owner=owner, status=task.status, note=task.done_note, now=now)
+    task.assignee_user_id, task.assignee_group_id = data.user_id, data.group_id
+    task.updated_at = now
+    session.add(task)
+    await session.flush()
+    assignee = {"user_id": data.user_id} if data.user_id else {"group_id": data.group_id}
+    await events.publish(session, "conversation.updated", conversation_id, assignee=assignee)
+    audit_view(session, view, "conversations.assign", details=assignee)
+    return await detail_of(session, view)
+
+
+async def unassign(
+    session: AsyncSession, fhir: FhirGateway, user: User, conversation_id: int
+) -> ConversationDetail:
+    view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
+    task = await _task(session, conversation_id)
+    if task.assignee_user_id is None and task.assignee_group_id is None:
+        return await detail_of(session, view)
+    await end_reads(session)
+    now = utc_now()
+    await _write(fhir, view, task, owner=None, status=task.status, note=task.done_note, now=now)
+    task.assignee_user_id = task.assignee_group_id = None
+    task.updated_at = now
+    await session.flush()
+    await events.publish(session, "conversation.updated", conversation_id, assignee=None)
+    audit_view(session, view, "conversations.unassign")
+    return await detail_of(session, view)
+
+
+async def mark_done(
+    session: AsyncSession,
+    fhir: FhirGateway,
+    user: User,
+    conversation_id: int,
+    data: DoneUpdate,
+    *,
+    done: bool,
+) -> ConversationDetail:
+    """Done (the Task completed, with the note) or open again (`done` False)."""
+    view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
+    task = await _task(session, conversation_id)
+    if (task.status is TaskStatus.COMPLETED) == done:
+        return await detail_of(session, view)
+    owner = await _current_owner(session, task)
+    await end_reads(session)
+    now = utc_now()
+    status = TaskStatus.COMPLETED if done else TaskStatus.REQUESTED
+    note = data.note if done else None
+    await _write(fhir, view, task, owner=owner, status=status, note=note, now=now)
+    task.status = status
+    task.done_at = now if done else None
+    task.done_by_id = user.id if done else None
+    task.done_note = note
+    task.updated_at = now
+    session.add(task)
+    await session.flush()
+    done_at = now.isoformat() if done else None
+    await events.publish(session, "conversation.updated", conversation_id, done_at=done_at)
+    audit_view(session, view, "conversations.done" if done else "conversations.undone")
+    return await detail_of(session, view)
+
+
+async def _task(session: AsyncSession, conversation_id: int) -> ConversationTask:
+    """The conversation's task, or a new one (not yet added: FHIR hears of it first)."""
+    task = await repository.task_of(session, conversation_id)
+    if task is not None:
+        return task
+    return ConversationTask(
+        conversation_id=conversation_id,
+        fhir_id=str(uuid.uuid4()),
+        status=TaskStatus.REQUESTED,
+    )
+
+
+async def _owner_for(
+    session: AsyncSession, fhir: FhirGateway, view: ConversationView, data: AssigneeUpdate
+) -> Owner:
+    """The person or team asked for, if they belong to one of the conversation's
+    organisations (so they may read it); a person not yet in FHIR is published first."""
+    organisation_ids = set(await repository.organisation_ids(session, view.conversation.id))
+    if data.group_id is not None:
+        group = await groups.group_in_organisations(session, data.group_id, organisation_ids)
+        if group is None:
+            raise InvalidInputError(
+                "Assign to a team group of the conversation's organisations.",
+                field=("body", "group_id"),
+            )
+        return Owner(f"Group/{group.fhir_id}" if group.fhir_id else None, group.name)
+    assert data.user_id is not None, "AssigneeUpdate names a user or a group"
+    person = await users_repository.get_user(session, data.user_id)
+    memberships = await organisations.memberships_of_staff(session, data.user_id)
+    if (
+        person is None
+        or not person.is_active
+        or person.system_permissions is SystemPermission.PATIENT
+        or not organisation_ids & {each.organisation_id for each in memberships}
+    ):
+        raise InvalidInputError(
+            "Assign to a staff member of the conversation's organisations.",
+            field=("body", "user_id"),
+        )
+    if person.fhir_practitioner_id is None:
+        await fhir_directory.publish_user(fhir, person)
+    return Owner(f"Practitioner/{person.fhir_practitioner_id}", person.full_name)
+
+
+async def _current_owner(session: AsyncSession, task: ConversationTask) -> Owner | None:
+    if task.assignee_user_id is not None:
+        person = await users_repository.get_user(session, task.assignee_user_id)
+        if person is not None:
+            reference = person.fhir_practitioner_id
+            return Owner(f"Practitioner/{reference}" if reference else None, person.full_name)
+    if task.assignee_group_id is not None:
+        group = await groups.group_by_id(session, task.assignee_group_id)
+        if group is not None:
+            return Owner(f"Group/{group.fhir_id}" if group.fhir_id else None, group.name)
+    return None
+
+
+async def _write(
+    fhir: FhirGateway,
+    view: ConversationView,
+    task: ConversationTask,
+    *,
+    owner: Owner | None,
+    status: TaskStatus,
+    note: str | None,
+    now: datetime,
+) -> None:
+    """The whole Task as it is about to be, before its row changes (FHIR first)."""
+    work = ConversationWork(
+        fhir_id=task.fhir_id,
+        header_fhir_id=view.conversation.fhir_id,
+        patient_id=view.conversation.patient_id,
+        owner=owner.reference if owner else None,
+        owner_name=owner.name if owner else None,
+        status=status.value,
+        authored=task.updated_at or now,
+        changed=now,
+        note=note,
+    )
+    await fhir.put(build_task(work))

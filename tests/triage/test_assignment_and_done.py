@@ -1,0 +1,187 @@
+"""Care-team triage through the API: a conversation's priority, whose it is (a FHIR Task's
+owner), whether the team's work on it is done, and how long its patient has waited."""
+
+from typing import Any
+
+import httpx
+import pytest
+from fhir.resources.R4B.communication import Communication
+from fhir.resources.R4B.task import Task
+from sqlalchemy import text
+
+from app.config import Settings
+from app.db import create_engine
+from tests.support.auth import Account
+from tests.support.conversations import Thread, send
+from tests.support.fhir import fhir_gateway
+from tests.support.world import call, ok
+
+pytestmark = pytest.mark.usefixtures("fhir_url")
+
+
+async def detail(client: httpx.AsyncClient, thread: Thread, reader: Account) -> dict[str, Any]:
+    found: dict[str, Any] = await ok(await call(client, "GET", thread.url, reader))
+    return found
+
+
+async def task_in_fhir(settings: Settings, conversation_id: int) -> dict[str, Any]:
+    """The conversation's FHIR Task, read back by the id its row keeps."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            fhir_id = await connection.scalar(
+                text("SELECT fhir_id FROM conversation_tasks WHERE conversation_id = :id"),
+                {"id": conversation_id},
+            )
+    finally:
+        await engine.dispose()
+    assert fhir_id is not None, "no task was kept for the conversation"
+    async with fhir_gateway(settings) as fhir:
+        return dict((await fhir.read(Task, fhir_id)).model_dump(mode="json"))
+
+
+async def group_fhir_id(settings: Settings, group_id: int) -> str:
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.scalar(
+                text("SELECT fhir_id FROM groups WHERE id = :id"), {"id": group_id}
+            )
+    finally:
+        await engine.dispose()
+    return str(found)
+
+
+async def test_urgent_is_kept_on_the_thread_header_and_shown_in_the_inbox(
+    client: httpx.AsyncClient, thread: Thread, settings: Settings
+) -> None:
+    world = thread.world
+    assert (await detail(client, thread, world.clinician_a))["priority"] == "routine"
+
+    changed = await ok(
+        await call(client, "PATCH", thread.url, world.clinician_a, json={"priority": "urgent"})
+    )
+    by_patient = await call(client, "PATCH", thread.url, world.patient_1_user,
+                            json={"priority": "routine"})  # fmt: skip
+
+    assert changed["priority"] == "urgent"
+    assert changed["status"] != "closed"  # priority alone changes nothing else
+    assert by_patient.status_code in (403, 404)
+    inbox = await ok(await call(client, "GET", "/api/v1/conversations", world.clinician_a))
+    assert [item["priority"] for item in inbox["items"] if item["id"] == thread.id] == ["urgent"]
+    async with fhir_gateway(settings) as fhir:
+        header = await fhir.read(Communication, changed["fhir_id"])
+    assert header.priority == "urgent"
+
+
+async def test_a_conversation_can_start_urgent(client: httpx.AsyncClient, thread: Thread) -> None:
+    world = thread.world
+    body = {"patient_id": world.patient_1, "priority": "urgent", "message": {"text": "Call me"}}
+    started = await ok(await call(client, "POST", "/api/v1/conversations", world.clinician_a,
+                                  json=body))  # fmt: skip
+
+    assert started["priority"] == "urgent"
+
+
+async def test_waiting_starts_with_the_oldest_unanswered_patient_message(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    world = thread.world
+    assert (await detail(client, thread, world.clinician_a))["awaiting_reply_since"] is None
+
+    first = await ok(await send(client, thread, world.patient_1_user, "My ankle is swollen"))
+    await ok(await send(client, thread, world.patient_1_user, "And it hurts to walk"))
+    waiting = (await detail(client, thread, world.clinician_a))["awaiting_reply_since"]
+    await ok(await send(client, thread, world.clinician_a, "Please come in at 3pm"))
+    answered = (await detail(client, thread, world.clinician_a))["awaiting_reply_since"]
+    again = await ok(await send(client, thread, world.patient_1_user, "Thank you, see you then"))
+    waiting_again = (await detail(client, thread, world.clinician_a))["awaiting_reply_since"]
+
+    assert waiting == first["sent_at"]
+    assert answered is None
+    assert waiting_again == again["sent_at"]
+
+
+async def test_assigning_writes_a_task_that_names_its_owner(
+    client: httpx.AsyncClient, thread: Thread, settings: Settings
+) -> None:
+    world = thread.world
+    team = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json={
+        "name": "Minor injuries", "organisation_id": world.org_a,
+        "member_ids": [world.clinician_a.id]}))  # fmt: skip
+
+    to_person = await ok(await call(client, "PUT", f"{thread.url}/assignee", world.clinician_a,
+                                    json={"user_id": world.clinician_a.id}))  # fmt: skip
+    first_task = await task_in_fhir(settings, thread.id)
+    to_team = await ok(await call(client, "PUT", f"{thread.url}/assignee", world.clinician_a,
+                                  json={"group_id": team["id"]}))  # fmt: skip
+    second_task = await task_in_fhir(settings, thread.id)
+    header = (await detail(client, thread, world.clinician_a))["fhir_id"]
+
+    assert to_person["assignee"]["type"] == "user"
+    assert to_person["assignee"]["id"] == world.clinician_a.id
+    assert first_task["owner"]["reference"].startswith("Practitioner/")
+    assert first_task["status"] == "requested"
+    assert first_task["focus"]["reference"] == f"Communication/{header}"
+    assert first_task["for"]["reference"] == f"Patient/{world.patient_1}"
+    assert to_team["assignee"] == {"type": "group", "id": team["id"], "name": "Minor injuries"}
+    assert second_task["id"] == first_task["id"]  # reassigning updates the one Task
+    # R4 allows no Group as a Task's owner: the team is named by its directory identifier.
+    assert second_task["owner"]["identifier"]["value"] == await group_fhir_id(settings, team["id"])
+    assert second_task["owner"]["display"] == "Minor injuries"
+
+    unassigned = await ok(await call(client, "DELETE", f"{thread.url}/assignee",
+                                     world.clinician_a))  # fmt: skip
+    assert unassigned["assignee"] is None
+    assert "owner" not in await task_in_fhir(settings, thread.id)
+
+
+async def test_only_the_care_team_assigns_and_only_to_its_own_people(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    world = thread.world
+    url = f"{thread.url}/assignee"
+
+    elsewhere = await call(client, "PUT", url, world.clinician_a,
+                           json={"user_id": world.clinician_b.id})  # fmt: skip
+    a_patient = await call(client, "PUT", url, world.clinician_a,
+                           json={"user_id": world.patient_1_user.id})  # fmt: skip
+    both = await call(client, "PUT", url, world.clinician_a,
+                      json={"user_id": world.clinician_a.id, "group_id": 1})  # fmt: skip
+    by_patient = await call(client, "PUT", url, world.patient_1_user,
+                            json={"user_id": world.clinician_a.id})  # fmt: skip
+    by_stranger = await call(client, "PUT", url, world.clinician_b,
+                             json={"user_id": world.clinician_a.id})  # fmt: skip
+
+    assert elsewhere.status_code == 422
+    assert a_patient.status_code == 422
+    assert both.status_code == 422
+    assert by_patient.status_code in (403, 404)
+    assert by_stranger.status_code == 404
+    assert (await detail(client, thread, world.clinician_a))["assignee"] is None
+
+
+async def test_done_is_not_closed_and_a_patient_message_opens_it_again(
+    client: httpx.AsyncClient, thread: Thread, settings: Settings
+) -> None:
+    world = thread.world
+    done = await ok(await call(client, "POST", f"{thread.url}/done", world.clinician_a,
+                               json={"note": "Booked for Tuesday"}))  # fmt: skip
+    task = await task_in_fhir(settings, thread.id)
+    staff_writes = await send(client, thread, world.clinician_a, "See you Tuesday")
+    still_done = (await detail(client, thread, world.clinician_a))["done_at"]
+    await ok(await send(client, thread, world.patient_1_user, "Can I bring my daughter?"))
+    reopened = await detail(client, thread, world.clinician_a)
+
+    assert done["done_at"] is not None
+    assert done["status"] != "closed"
+    assert task["status"] == "completed"
+    assert task["note"] == [{"text": "Booked for Tuesday"}]
+    assert staff_writes.status_code == 201  # done is not closed
+    assert still_done == done["done_at"]  # the team's own message leaves it done
+    assert reopened["done_at"] is None
+
+    await ok(await call(client, "POST", f"{thread.url}/done", world.clinician_a))
+    undone = await ok(await call(client, "POST", f"{thread.url}/undone", world.clinician_a))
+    assert undone["done_at"] is None
+    assert (await task_in_fhir(settings, thread.id))["status"] == "requested"
