@@ -6,12 +6,10 @@ from typing import Any
 import httpx
 import pytest
 from fhir.resources.R4B.organization import Organization
-from sqlalchemy import text
 
 from app.config import Settings
-from app.db import create_engine
 from tests.support.auth import Account
-from tests.support.fhir import fhir_gateway
+from tests.support.fhir import fhir_gateway, stored
 from tests.support.world import World, call, create_organisation, ok
 from tests.web.pages import browser_sign_in
 
@@ -42,14 +40,9 @@ async def settings_of(client: httpx.AsyncClient, admin: Account, organisation_id
 
 async def organization_of(settings: Settings, organisation_id: int) -> dict[str, Any]:
     """The organisation's FHIR Organization, read back by the id its row holds."""
-    engine = create_engine(settings.database_url)
-    try:
-        async with engine.connect() as connection:
-            fhir_id = await connection.scalar(
-                text("SELECT fhir_id FROM organisations WHERE id = :id"), {"id": organisation_id}
-            )
-    finally:
-        await engine.dispose()
+    fhir_id = await stored(
+        settings, "SELECT fhir_id FROM organisations WHERE id = :id", id=organisation_id
+    )
     async with fhir_gateway(settings) as fhir:
         return dict((await fhir.read(Organization, fhir_id)).model_dump(mode="json"))
 

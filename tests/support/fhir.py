@@ -2,6 +2,9 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
@@ -24,4 +27,14 @@ async def fhir_gateway(settings: Settings) -> AsyncIterator[FhirGateway]:
         yield gateway
     finally:
         await gateway.aclose()
+        await engine.dispose()
+
+
+async def stored(settings: Settings, query: str, **values: Any) -> Any:
+    """One value read straight from the database (a FHIR id a row keeps, say)."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.scalar(text(query), values)
+    finally:
         await engine.dispose()

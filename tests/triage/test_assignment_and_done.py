@@ -7,13 +7,11 @@ import httpx
 import pytest
 from fhir.resources.R4B.communication import Communication
 from fhir.resources.R4B.task import Task
-from sqlalchemy import text
 
 from app.config import Settings
-from app.db import create_engine
 from tests.support.auth import Account
 from tests.support.conversations import Thread, send
-from tests.support.fhir import fhir_gateway
+from tests.support.fhir import fhir_gateway, stored
 from tests.support.world import call, ok
 
 pytestmark = pytest.mark.usefixtures("fhir_url")
@@ -26,30 +24,18 @@ async def detail(client: httpx.AsyncClient, thread: Thread, reader: Account) -> 
 
 async def task_in_fhir(settings: Settings, conversation_id: int) -> dict[str, Any]:
     """The conversation's FHIR Task, read back by the id its row keeps."""
-    engine = create_engine(settings.database_url)
-    try:
-        async with engine.connect() as connection:
-            fhir_id = await connection.scalar(
-                text("SELECT fhir_id FROM conversation_tasks WHERE conversation_id = :id"),
-                {"id": conversation_id},
-            )
-    finally:
-        await engine.dispose()
+    fhir_id = await stored(
+        settings,
+        "SELECT fhir_id FROM conversation_tasks WHERE conversation_id = :id",
+        id=conversation_id,
+    )
     assert fhir_id is not None, "no task was kept for the conversation"
     async with fhir_gateway(settings) as fhir:
         return dict((await fhir.read(Task, fhir_id)).model_dump(mode="json"))
 
 
 async def group_fhir_id(settings: Settings, group_id: int) -> str:
-    engine = create_engine(settings.database_url)
-    try:
-        async with engine.connect() as connection:
-            found = await connection.scalar(
-                text("SELECT fhir_id FROM groups WHERE id = :id"), {"id": group_id}
-            )
-    finally:
-        await engine.dispose()
-    return str(found)
+    return str(await stored(settings, "SELECT fhir_id FROM groups WHERE id = :id", id=group_id))
 
 
 async def test_urgent_is_kept_on_the_thread_header_and_shown_in_the_inbox(
