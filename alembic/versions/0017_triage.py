@@ -41,18 +41,23 @@ def upgrade() -> None:
         "conversations",
         sa.Column("awaiting_reply_since", sa.DateTime(timezone=True), nullable=True),
     )
-    # How long each patient has waited already: their oldest message after the last one
-    # from anyone else (staff, or another system's sender, as a send counts them).
+    # How long each patient has waited already: their oldest message after the last reply
+    # from a clinician (a staff user's message that is not a correction), as a send keeps
+    # it. Another system's senders are not known here; they are not counted as replies.
     op.execute(
         """
         UPDATE conversations SET awaiting_reply_since = (
             SELECT MIN(m.created_at) FROM messages m JOIN users u ON u.id = m.sender_id
             WHERE m.conversation_id = conversations.id AND u.system_permissions = 'patient'
               AND NOT EXISTS (
-                SELECT 1 FROM messages r LEFT JOIN users ru ON ru.id = r.sender_id
+                SELECT 1 FROM messages r JOIN users ru ON ru.id = r.sender_id
                 WHERE r.conversation_id = conversations.id AND r.created_at >= m.created_at
-                  AND (ru.id IS NULL OR ru.system_permissions <> 'patient')
+                  AND ru.system_permissions <> 'patient' AND r.amends_id IS NULL
               )
+        )
+        WHERE EXISTS (
+            SELECT 1 FROM messages p JOIN users pu ON pu.id = p.sender_id
+            WHERE p.conversation_id = conversations.id AND pu.system_permissions = 'patient'
         )
         """
     )
@@ -77,6 +82,7 @@ def upgrade() -> None:
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("done_by_id", sa.Integer(), nullable=True),
         sa.Column("done_note", sa.String(length=1000), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "assignee_user_id IS NULL OR assignee_group_id IS NULL",

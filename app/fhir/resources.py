@@ -53,6 +53,9 @@ THREAD_HEADER_PROFILE = "urn:parley:profile:thread-header"
 MESSAGE_PROFILE = "urn:parley:profile:message"
 
 
+URGENT_PRIORITIES = frozenset({"urgent", "asap", "stat"})
+
+
 @dataclass(frozen=True)
 class Party:
     """A sender or recipient: a Parley user (a patient user also names their Patient) or a group."""
@@ -107,7 +110,14 @@ class ConversationHeader:
     joined: dict[tuple[str, int], datetime] = field(default_factory=dict)
     organisations_joined: dict[int, datetime] = field(default_factory=dict)
     status_changed: datetime | None = None
-    urgent: bool = False
+    # FHIR's code as written (routine, urgent, asap, stat), kept as it is: another
+    # system's stat must not come back as urgent when Parley next writes the header.
+    priority: str | None = None
+
+    @property
+    def urgent(self) -> bool:
+        # asap and stat (other systems') are more than urgent: a care team sorts them first.
+        return self.priority in URGENT_PRIORITIES
 
 
 @dataclass(frozen=True)
@@ -194,7 +204,6 @@ def build_conversation_header(header: ConversationHeader) -> Communication:
         "meta": {"profile": [THREAD_HEADER_PROFILE], "tag": [_coding(CONVERSATION_TAG)]},
         "identifier": [_identifier(conversation_identifier(header.uuid))],
         "status": "completed" if header.closed else "in-progress",
-        "priority": "urgent" if header.urgent else "routine",
         "subject": {"reference": f"Patient/{header.patient_id}"},
         "recipient": [_recipient(party, header.joined) for party in header.recipients],
         "text": narrative(
@@ -209,6 +218,8 @@ def build_conversation_header(header: ConversationHeader) -> Communication:
     }
     if header.fhir_id is not None:
         document["id"] = header.fhir_id
+    if header.priority is not None:
+        document["priority"] = header.priority
     if header.initiator is not None:
         document["sender"] = _reference(header.initiator)
     if header.subject:
@@ -344,17 +355,13 @@ def _attachment_content(attachment: AttachmentRef) -> dict[str, Any]:
     return content
 
 
-URGENT_PRIORITIES = frozenset({"urgent", "asap", "stat"})
-
-
 def parse_conversation_header(communication: Communication) -> ConversationHeader:
     return ConversationHeader(
         uuid=UUID(_identifier_value(communication, CONVERSATION_SYSTEM)),
         patient_id=_referenced_id(communication.subject, "Patient"),
         subject=communication.topic.text if communication.topic else None,
         closed=communication.status == "completed",
-        # asap and stat (other systems') are more than urgent: a care team sorts them first.
-        urgent=communication.priority in URGENT_PRIORITIES,
+        priority=communication.priority,
         # Recipients other systems added are theirs: kept in FHIR, not Parley participants.
         recipients=tuple(
             party

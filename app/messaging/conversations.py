@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.access.actions import Action
 from app.access.policy import Actor, Outcome
-from app.accounts.models import User
+from app.accounts.models import SystemPermission, User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.auth import service as users
@@ -76,6 +76,11 @@ async def start_conversation(
         return ConversationDetail.model_validate_json(earlier)
     if not await patients.is_active(session, data.patient_id):
         raise ConflictError("The patient is deactivated: no new conversations.")
+    if data.priority is Priority.URGENT and user.system_permissions is SystemPermission.PATIENT:
+        # Urgency is the care team's triage; a patient's emergency is for 999 or 111.
+        raise InvalidInputError(
+            "Only the care team marks a conversation urgent.", field=("body", "priority")
+        )
     organisation_ids = await _conversation_organisations(session, user, actor, data.patient_id)
     invitees = await _invitees(session, user, data)
     for invitee in invitees:
@@ -92,7 +97,7 @@ async def start_conversation(
         organisation_ids=tuple(sorted(organisation_ids)),
         joined={(party.kind, party.id): sent for party in parties},
         organisations_joined=dict.fromkeys(organisation_ids, sent),
-        urgent=data.priority is Priority.URGENT,
+        priority=data.priority.value,
     )
     await end_reads(session)
     header = await write_path.create_first(
@@ -262,7 +267,8 @@ def audit_view(session: AsyncSession, view: ConversationView, action: str, **fie
 async def detail_of(session: AsyncSession, view: ConversationView) -> ConversationDetail:
     conversation = view.conversation
     row = await repository.conversation_row(session, conversation.id, view.user.id)
-    summary = inbox_view.summary_of(row)
+    staff = view.user.system_permissions is not SystemPermission.PATIENT
+    summary = inbox_view.summary_of(row, for_staff=staff)
     refusal = view.write_refusal()
     return ConversationDetail(
         **summary.model_dump(),
@@ -298,7 +304,7 @@ async def change_status(
             moment = clock.now_to_the_millisecond()
             header = dataclasses.replace(header, closed=closing, status_changed=moment)
         if urgent is not None:
-            header = dataclasses.replace(header, urgent=urgent)
+            header = dataclasses.replace(header, priority="urgent" if urgent else "routine")
         return header
 
     header = await update_header(fhir, conversation.fhir_id, change)
@@ -312,7 +318,11 @@ async def change_status(
         audit_view(
             session, view, "conversations.priority", details={"priority": changed["priority"]}
         )
-    await events.publish(session, "conversation.updated", conversation.id, **changed)
+    # The status, as before; a new priority by name only (it is the care team's).
+    status = {"status": changed["status"]} if "status" in changed else {}
+    await events.publish(
+        session, "conversation.updated", conversation.id, **status, changed=",".join(changed)
+    )
     await session.flush()
     return await detail_of(session, view)
 

@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
-from app.accounts.models import User
+from app.accounts.models import SystemPermission, User
 from app.audit import log as audit
 from app.conversations.models import ConversationStatus
 from app.messaging import projection, repository
@@ -51,7 +51,8 @@ async def list_inbox(
         reader_id=user.id,
     )
     page = rows[:limit]
-    items = [summary_of(row) for row in page]
+    staff = user.system_permissions is not SystemPermission.PATIENT
+    items = [summary_of(row, for_staff=staff) for row in page]
     shown: dict[str, list[int]] = {}
     for row in page:
         shown.setdefault(row.conversation.patient_id, []).append(row.conversation.id)
@@ -61,8 +62,10 @@ async def list_inbox(
     return Page(items=items, next_cursor=next_cursor)
 
 
-def summary_of(row: InboxRow) -> ConversationSummary:
-    return ConversationSummary(
+def summary_of(row: InboxRow, *, for_staff: bool) -> ConversationSummary:
+    """The conversation as a list shows it; its triage (urgency, assignee, done, waiting)
+    is the care team's working state, not shown to patients."""
+    summary = ConversationSummary(
         id=row.conversation.id,
         patient_id=row.conversation.patient_id,
         patient=PatientBanner(
@@ -82,6 +85,11 @@ def summary_of(row: InboxRow) -> ConversationSummary:
         last_message=_last_message(row),
         unread_count=row.unread_count,
         updated_at=row.conversation.updated_at,
+    )
+    if for_staff:
+        return summary
+    return summary.model_copy(
+        update={"priority": None, "assignee": None, "done_at": None, "awaiting_reply_since": None}
     )
 
 

@@ -198,6 +198,17 @@ def from_patient(record: MessageRecord) -> bool:
     return sender.resource_type in ("Patient", "RelatedPerson")
 
 
+def answers_patient(record: MessageRecord, amends_id: int | None) -> bool:
+    """Whether the message ends a patient's wait: a clinician's (Parley staff, or another
+    system's Practitioner) that is not a correction of an earlier one."""
+    if amends_id is not None:
+        return False
+    sender = record.sender
+    if isinstance(sender, Party):
+        return sender.patient_id is None
+    return sender.resource_type in ("Practitioner", "PractitionerRole")
+
+
 def message_type(record: MessageRecord) -> MessageType:
     if record.attachment is None:
         return MessageType.TEXT
@@ -249,6 +260,7 @@ async def project_message(
         "reader": sender_id,
         "read_at": record.sent,
         "from_patient": from_patient(record),
+        "answers": answers_patient(record, amends_id),
     }
     if values["from_patient"]:
         await connection.execute(statements.REOPEN_DONE, values)

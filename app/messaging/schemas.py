@@ -152,7 +152,9 @@ class ConversationSummary(BaseModel):
     patient: PatientBanner
     subject: str | None
     status: ConversationStatus
-    priority: Priority = Priority.ROUTINE
+    priority: Priority | None = Field(
+        default=Priority.ROUTINE, description="null for a patient: triage is the care team's."
+    )
     assignee: Assignee | None = None
     done_at: datetime | None = Field(
         default=None, description="When the team's work on it was marked done; null if open."

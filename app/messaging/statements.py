@@ -73,13 +73,13 @@ def move_pointers(message_id: ColumnElement[Any]) -> Update:
         .where(Conversation.id == bindparam("conversation", type_=Integer))
         .values(
             # A patient's message starts the wait unless an older one is unanswered; a
-            # staff message (or another system's, not the patient's) sent after it ends it.
+            # clinician's reply sent after it ends it (a correction does not).
             awaiting_reply_since=case(
                 (
                     bindparam("from_patient", type_=Boolean),
                     case((or_(waiting.is_(None), waiting > _sent()), _sent()), else_=waiting),
                 ),
-                (waiting <= _sent(), null()),
+                (and_(bindparam("answers", type_=Boolean), waiting <= _sent()), null()),
                 else_=waiting,
             ),
             last_message_at=case((newer, _sent()), else_=Conversation.last_message_at),

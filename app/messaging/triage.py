@@ -10,24 +10,29 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.access import service as access
 from app.access.actions import Action
 from app.accounts import repository as users_repository
 from app.accounts.models import SystemPermission, User
+from app.audit import log as audit
+from app.audit.log import AuditEntry
 from app.conversations.models import ConversationTask, TaskStatus
 from app.db import end_reads, utc_now
-from app.errors import InvalidInputError
+from app.errors import ConflictError, InvalidInputError
 from app.events import service as events
 from app.fhir.protocol import FhirGateway
 from app.fhir.tasks import ConversationWork, build_task
-from app.fhir_directory import service as fhir_directory
 from app.groups import service as groups
 from app.messaging import repository
 from app.messaging.conversations import audit_view, detail_of
 from app.messaging.gate import ConversationView, load_view
 from app.messaging.schemas import AssigneeUpdate, ConversationDetail, DoneUpdate
 from app.organisations import service as organisations
+
+TASK_NAMESPACE = uuid.UUID("5d0c8a52-3f4e-4b1a-9a7c-2e6f1d8b9c30")
 
 
 @dataclass(frozen=True)
@@ -48,16 +53,16 @@ async def assign(
 ) -> ConversationDetail:
     view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
     owner = await _owner_for(session, fhir, view, data)
-    task = await _task(session, conversation_id)
+    task = await _task(session, view)
     await end_reads(session)
     now = utc_now()
     await _write(fhir, view, task, owner=owner, status=task.status, note=task.done_note, now=now)
     task.assignee_user_id, task.assignee_group_id = data.user_id, data.group_id
     task.updated_at = now
-    session.add(task)
-    await session.flush()
+    await _save(session, task)
     assignee = {"user_id": data.user_id} if data.user_id else {"group_id": data.group_id}
-    await events.publish(session, "conversation.updated", conversation_id, assignee=assignee)
+    # Events name what changed, not whom: a patient's page hears of them too.
+    await events.publish(session, "conversation.updated", conversation_id, changed="assignee")
     audit_view(session, view, "conversations.assign", details=assignee)
     return await detail_of(session, view)
 
@@ -66,7 +71,7 @@ async def unassign(
     session: AsyncSession, fhir: FhirGateway, user: User, conversation_id: int
 ) -> ConversationDetail:
     view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
-    task = await _task(session, conversation_id)
+    task = await _task(session, view)
     if task.assignee_user_id is None and task.assignee_group_id is None:
         return await detail_of(session, view)
     await end_reads(session)
@@ -74,8 +79,8 @@ async def unassign(
     await _write(fhir, view, task, owner=None, status=task.status, note=task.done_note, now=now)
     task.assignee_user_id = task.assignee_group_id = None
     task.updated_at = now
-    await session.flush()
-    await events.publish(session, "conversation.updated", conversation_id, assignee=None)
+    await _save(session, task)
+    await events.publish(session, "conversation.updated", conversation_id, changed="assignee")
     audit_view(session, view, "conversations.unassign")
     return await detail_of(session, view)
 
@@ -91,7 +96,7 @@ async def mark_done(
 ) -> ConversationDetail:
     """Done (the Task completed, with the note) or open again (`done` False)."""
     view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
-    task = await _task(session, conversation_id)
+    task = await _task(session, view)
     if (task.status is TaskStatus.COMPLETED) == done:
         return await detail_of(session, view)
     owner = await _current_owner(session, task)
@@ -105,23 +110,25 @@ async def mark_done(
     task.done_by_id = user.id if done else None
     task.done_note = note
     task.updated_at = now
-    session.add(task)
-    await session.flush()
-    done_at = now.isoformat() if done else None
-    await events.publish(session, "conversation.updated", conversation_id, done_at=done_at)
+    await _save(session, task)
+    await events.publish(session, "conversation.updated", conversation_id, changed="done")
     audit_view(session, view, "conversations.done" if done else "conversations.undone")
     return await detail_of(session, view)
 
 
-async def _task(session: AsyncSession, conversation_id: int) -> ConversationTask:
+async def _task(session: AsyncSession, view: ConversationView) -> ConversationTask:
     """The conversation's task, or a new one (not yet added: FHIR hears of it first)."""
-    task = await repository.task_of(session, conversation_id)
+    conversation = view.conversation
+    task = await repository.task_of(session, conversation.id)
     if task is not None:
         return task
     return ConversationTask(
-        conversation_id=conversation_id,
-        fhir_id=str(uuid.uuid4()),
+        conversation_id=conversation.id,
+        # One Task per conversation, whoever makes it first: two first assignments at
+        # once write the same Task, never two.
+        fhir_id=str(uuid.uuid5(TASK_NAMESPACE, str(conversation.uuid))),
         status=TaskStatus.REQUESTED,
+        created_at=utc_now(),
     )
 
 
@@ -134,6 +141,7 @@ async def _owner_for(
     if data.group_id is not None:
         group = await groups.group_in_organisations(session, data.group_id, organisation_ids)
         if group is None:
+            _refused(session, view, "not-an-assignee")
             raise InvalidInputError(
                 "Assign to a team group of the conversation's organisations.",
                 field=("body", "group_id"),
@@ -147,14 +155,46 @@ async def _owner_for(
         or not person.is_active
         or person.system_permissions is SystemPermission.PATIENT
         or not organisation_ids & {each.organisation_id for each in memberships}
+        # Work given to someone who cannot open it would sit unseen.
+        or not await access.is_allowed(
+            session, access.actor_of(person), Action.CONVERSATION_READ, view.conversation.id
+        )
     ):
+        _refused(session, view, "not-an-assignee")
         raise InvalidInputError(
-            "Assign to a staff member of the conversation's organisations.",
+            "Assign to a staff member of the conversation's organisations who may read it.",
             field=("body", "user_id"),
         )
-    if person.fhir_practitioner_id is None:
-        await fhir_directory.publish_user(fhir, person)
-    return Owner(f"Practitioner/{person.fhir_practitioner_id}", person.full_name)
+    # A Practitioner not yet published is named by its name alone (publish-directory
+    # catches it up); publishing here would change the user's row before FHIR is written.
+    reference = person.fhir_practitioner_id
+    return Owner(f"Practitioner/{reference}" if reference else None, person.full_name)
+
+
+async def _save(session: AsyncSession, task: ConversationTask) -> None:
+    """The row after its Task; a first task made by someone else a moment ago is a
+    conflict to retry (both wrote the same Task, so FHIR holds no double)."""
+    session.add(task)
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise ConflictError(
+            "Someone changed this conversation's work at the same moment: try again."
+        ) from None
+
+
+def _refused(session: AsyncSession, view: ConversationView, reason: str) -> None:
+    audit.record_refusal(
+        session,
+        AuditEntry(
+            action="conversations.assign",
+            outcome=audit.DENIED,
+            reason=reason,
+            actor_id=view.user.id,
+            patient_id=view.conversation.patient_id,
+            conversation_id=view.conversation.id,
+        ),
+    )
 
 
 async def _current_owner(session: AsyncSession, task: ConversationTask) -> Owner | None:
@@ -188,7 +228,7 @@ async def _write(
         owner=owner.reference if owner else None,
         owner_name=owner.name if owner else None,
         status=status.value,
-        authored=task.updated_at or now,
+        authored=task.created_at or now,
         changed=now,
         note=note,
     )

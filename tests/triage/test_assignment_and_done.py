@@ -12,7 +12,7 @@ from app.config import Settings
 from tests.support.auth import Account
 from tests.support.conversations import Thread, send
 from tests.support.fhir import fhir_gateway, stored
-from tests.support.world import call, ok
+from tests.support.world import call, ok, staff_member
 
 pytestmark = pytest.mark.usefixtures("fhir_url")
 
@@ -171,3 +171,64 @@ async def test_done_is_not_closed_and_a_patient_message_opens_it_again(
     undone = await ok(await call(client, "POST", f"{thread.url}/undone", world.clinician_a))
     assert undone["done_at"] is None
     assert (await task_in_fhir(settings, thread.id))["status"] == "requested"
+
+
+async def test_work_goes_only_to_someone_who_may_read_it_and_a_refusal_is_audited(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    world = thread.world
+    receptionist = await staff_member(
+        client, world.admin, "reception_a", world.org_a, base_profession="admin_staff"
+    )
+
+    refused = await call(client, "PUT", f"{thread.url}/assignee", world.clinician_a,
+                         json={"user_id": receptionist.id})  # fmt: skip
+    audit = await ok(
+        await call(
+            client,
+            "GET",
+            "/api/v1/audit",
+            world.admin,
+            params={"action": "conversations.assign", "outcome": "denied"},
+        )
+    )
+
+    assert refused.status_code == 422  # they could not open it: the work would sit unseen
+    assert [row["reason"] for row in audit["items"]] == ["not-an-assignee"]
+
+
+async def test_a_patient_sees_none_of_the_care_teams_triage(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    world = thread.world
+    await ok(
+        await call(client, "PATCH", thread.url, world.clinician_a, json={"priority": "urgent"})
+    )
+    await ok(await call(client, "PUT", f"{thread.url}/assignee", world.clinician_a,
+                        json={"user_id": world.clinician_a.id}))  # fmt: skip
+    await ok(await send(client, thread, world.patient_1_user, "Still waiting"))
+
+    seen = await detail(client, thread, world.patient_1_user)
+    listed = await ok(await call(client, "GET", "/api/v1/conversations", world.patient_1_user))
+    urgent_start = await call(client, "POST", "/api/v1/conversations", world.patient_1_user,
+                              json={"patient_id": world.patient_1, "priority": "urgent",
+                                    "message": {"text": "Help"}})  # fmt: skip
+
+    triage = ("priority", "assignee", "done_at", "awaiting_reply_since")
+    assert {name: seen[name] for name in triage} == dict.fromkeys(triage)
+    for item in listed["items"]:
+        assert {name: item[name] for name in triage} == dict.fromkeys(triage)
+    assert urgent_start.status_code in (403, 422)
+
+
+async def test_a_correction_does_not_answer_the_patient(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    world = thread.world
+    mine = await ok(await send(client, thread, world.clinician_a, "Take 50 mg"))
+    asked = await ok(await send(client, thread, world.patient_1_user, "50 mg of what?"))
+    await ok(await send(client, thread, world.clinician_a, "Take 5 mg", amends_id=mine["id"]))
+
+    assert (await detail(client, thread, world.clinician_a))["awaiting_reply_since"] == (
+        asked["sent_at"]
+    )

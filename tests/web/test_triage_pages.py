@@ -39,6 +39,6 @@ async def test_a_clinician_triages_a_conversation_the_patient_is_waiting_on(
     await doctor.get_by_label("Note (optional)").fill("Booked an appointment")
     await doctor.get_by_role("button", name="Mark done").click()
     await expect(doctor.locator("#triage")).to_contain_text("done")
-    await expect(doctor.get_by_role("button", name="Not done")).to_be_visible()
+    await expect(doctor.get_by_role("button", name="Mark not done")).to_be_visible()
     for context in (doctor_context, patient_context):
         await context.close()
