@@ -33,6 +33,17 @@ class Priority(StrEnum):
     URGENT = "urgent"
 
 
+class InboxView(StrEnum):
+    """The slices of a staff member's conversations an inbox offers (see the repository's
+    `_in_view`)."""
+
+    MINE = "mine"
+    TEAMS = "teams"
+    ORGANISATION = "organisation"
+    UNASSIGNED = "unassigned"
+    OVERDUE = "overdue"
+
+
 class TaskStatus(StrEnum):
     """The FHIR Task that carries a conversation's assignment and whether it is done."""
 

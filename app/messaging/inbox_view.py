@@ -1,7 +1,7 @@
 """The inbox as a caller reads it: the conversations they may see, newest activity
 first, each with its participants, unread count and newest message."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.accounts.models import SystemPermission, User
 from app.audit import log as audit
-from app.conversations.models import ConversationStatus
+from app.conversations.models import ConversationStatus, InboxView, Priority
+from app.db import utc_now
 from app.messaging import projection, repository
 from app.messaging.records import InboxRow, ParticipantRow
 from app.messaging.schemas import (
@@ -23,6 +24,10 @@ from app.messaging.schemas import (
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients.schemas import Sex
 
+# How long a patient may wait for a reply before their conversation is overdue; each
+# organisation will set its own (issue 18's escalation), this is the API's default.
+ESCALATE_AFTER_HOURS = 48
+
 
 async def list_inbox(
     session: AsyncSession,
@@ -32,8 +37,11 @@ async def list_inbox(
     patient_id: str | None,
     cursor: str | None,
     limit: int,
+    view: InboxView = InboxView.ORGANISATION,
+    priority: Priority | None = None,
 ) -> Page[ConversationSummary]:
-    """Newest activity first; a fixed number of queries, whatever the page or thread size."""
+    """Newest activity first; a fixed number of queries, whatever the page or thread size.
+    A patient's inbox is their conversations, whatever the view."""
     after = decode_cursor(cursor, datetime, int) if cursor else None
     actor = access.actor_of(user)
     organisation_ids, group_ids = await repository.memberships(session, user.id)
@@ -49,6 +57,9 @@ async def list_inbox(
         after=after,
         limit=limit + 1,
         reader_id=user.id,
+        view=view,
+        priority=priority,
+        overdue_before=utc_now() - timedelta(hours=ESCALATE_AFTER_HOURS),
     )
     page = rows[:limit]
     staff = user.system_permissions is not SystemPermission.PATIENT

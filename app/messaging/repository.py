@@ -15,10 +15,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
+    false,
     func,
     literal,
     or_,
     select,
+    true,
     tuple_,
     union,
     union_all,
@@ -36,7 +39,10 @@ from app.conversations.models import (
     ConversationParticipant,
     ConversationStatus,
     ConversationTask,
+    InboxView,
     ParticipantRole,
+    Priority,
+    TaskStatus,
 )
 from app.db import BigIntId, UtcDateTime, utc_now
 from app.directory.groups import Group, GroupMember
@@ -209,16 +215,26 @@ async def inbox_page(
     after: tuple[datetime, int] | None,
     limit: int,
     reader_id: int,
+    view: InboxView = InboxView.ORGANISATION,
+    priority: Priority | None = None,
+    overdue_before: datetime | None = None,
 ) -> list[InboxRow]:
     """Newest activity first, each conversation as a summary shows it (`_summary_row`)."""
     statement = _inbox_statement(
-        shape, status is not None, patient_id is not None, after is not None
+        shape,
+        status is not None,
+        patient_id is not None,
+        after is not None,
+        view,
+        priority is not None,
     )
     parameters = values | {
         "reader": reader_id,
         "inbox_limit": limit,
         "inbox_status": status,
         "inbox_patient": patient_id,
+        "inbox_priority": priority,
+        "overdue_before": overdue_before,
     }
     if after is not None:
         parameters |= {"inbox_after_at": after[0], "inbox_after_id": after[1]}
@@ -227,14 +243,24 @@ async def inbox_page(
 
 @functools.cache
 def _inbox_statement(
-    shape: ListingShape, by_status: bool, by_patient: bool, paged: bool
+    shape: ListingShape,
+    by_status: bool,
+    by_patient: bool,
+    paged: bool,
+    view: InboxView = InboxView.ORGANISATION,
+    by_priority: bool = False,
 ) -> Select[Any]:
     """Each source gives its newest `limit` readable conversations from an index of its own,
     so a page costs about `limit` rows a source, however many conversations there are;
     every conversation the caller may read is in one source, so the newest `limit` of
     their union are the page. Built once per shape of caller and of request."""
     listing = conversation_listing(shape)
-    branches = [_candidates(source, by_status, by_patient, paged) for source in listing.sources]
+    narrower = [_in_view(view, shape.groups)] if shape.is_staff else []
+    if by_priority:
+        narrower.append(Conversation.priority == bindparam("inbox_priority"))
+    branches = [
+        _candidates(source, by_status, by_patient, paged, narrower) for source in listing.sources
+    ]
     candidates = union(*branches).subquery()
     return (
         _summary_row()
@@ -244,11 +270,57 @@ def _inbox_statement(
     )
 
 
-def _candidates(source: Source, by_status: bool, by_patient: bool, paged: bool) -> Select[int]:
+def _in_view(view: InboxView, groups: int) -> ColumnElement[bool]:
+    """Which of the conversations a staff member may read a view shows: `mine` (taking
+    part in person or through a group, or assigned to them or one of their groups),
+    `teams` (through or assigned to one of their groups), `unassigned` and `overdue`
+    (open, not done), or everything (`organisation`)."""
+    reader = bindparam("reader", type_=Integer)
+    my_groups = [bindparam(f"listing_group_{n}", type_=Integer) for n in range(groups)]
+    task = aliased(ConversationTask)
+    part = aliased(ConversationParticipant)
+
+    def has_task(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists(select(1).where(task.conversation_id == Conversation.id, *conditions))
+
+    def takes_part(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists(select(1).where(part.conversation_id == Conversation.id, condition))
+
+    through_groups = [
+        takes_part(part.group_id.in_(my_groups)),
+        has_task(task.assignee_group_id.in_(my_groups)),
+    ] if my_groups else []  # fmt: skip
+    still_to_do = and_(
+        Conversation.status != ConversationStatus.CLOSED,
+        ~has_task(task.status == TaskStatus.COMPLETED),
+    )
+    if view is InboxView.MINE:
+        return or_(
+            takes_part(part.user_id == reader), has_task(task.assignee_user_id == reader),
+            *through_groups,
+        )  # fmt: skip
+    if view is InboxView.TEAMS:
+        return or_(false(), *through_groups)
+    if view is InboxView.UNASSIGNED:
+        assigned = or_(task.assignee_user_id.is_not(None), task.assignee_group_id.is_not(None))
+        return and_(still_to_do, ~has_task(assigned))
+    if view is InboxView.OVERDUE:
+        waited = Conversation.awaiting_reply_since < bindparam("overdue_before", type_=UtcDateTime)
+        return and_(still_to_do, waited)
+    return true()
+
+
+def _candidates(
+    source: Source,
+    by_status: bool,
+    by_patient: bool,
+    paged: bool,
+    narrower: Sequence[ColumnElement[bool]] = (),
+) -> Select[int]:
     branch = (
         select(source.conversation_id.label("id"))
         .join(Conversation, Conversation.id == source.conversation_id)
-        .where(source.condition, source.rest)
+        .where(source.condition, source.rest, *narrower)
         .order_by(source.recency.desc(), source.conversation_id.desc())
         .limit(_INBOX_LIMIT)
     )

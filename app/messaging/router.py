@@ -1,7 +1,7 @@
 from fastapi import APIRouter, Request, status
 
 from app.auth.dependencies import CurrentPrincipal
-from app.conversations.models import ConversationStatus
+from app.conversations.models import ConversationStatus, InboxView, Priority
 from app.dependencies import FhirDep, MediaWorkersDep, SessionDep
 from app.idempotency import keys as idempotency
 from app.idempotency.header import IdempotencyKey
@@ -50,10 +50,21 @@ async def inbox(
     patient_id: PatientQueryId = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
+    view: InboxView = InboxView.ORGANISATION,
+    priority: Priority | None = None,
 ) -> Page[ConversationSummary]:
-    """The caller's conversations, newest activity first, with unread counts."""
+    """The caller's conversations, newest activity first, with unread counts: for staff,
+    `view` narrows them to their own (`mine`), their groups' (`teams`), those nobody has
+    (`unassigned`) or those whose patient has waited 48 hours (`overdue`)."""
     return await inbox_view.list_inbox(
-        session, principal.user, status=status, patient_id=patient_id, cursor=cursor, limit=limit
+        session,
+        principal.user,
+        status=status,
+        patient_id=patient_id,
+        cursor=cursor,
+        limit=limit,
+        view=view,
+        priority=priority,
     )
 
 

@@ -10,7 +10,7 @@ from app.access.levels import at_least
 from app.accounts.models import SystemPermission
 from app.attachments import service as attachments
 from app.attachments.responses import download_response
-from app.conversations.models import ConversationStatus
+from app.conversations.models import ConversationStatus, InboxView
 from app.dependencies import (
     FhirDep,
     SessionDep,
@@ -35,6 +35,14 @@ from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
+VIEW_TABS = [
+    (InboxView.ORGANISATION.value, "Everything"),
+    (InboxView.MINE.value, "Mine"),
+    (InboxView.TEAMS.value, "My teams"),
+    (InboxView.UNASSIGNED.value, "Unassigned"),
+    (InboxView.OVERDUE.value, "Overdue"),
+]
+
 
 @router.get("/")
 async def home(principal: WebPrincipal) -> Response:
@@ -52,10 +60,17 @@ async def inbox(
     status: str = "",
     patient_id: PatientQueryId = None,
     cursor: str | None = None,
+    view: InboxView = InboxView.ORGANISATION,
 ) -> HTMLResponse:
     chosen = ConversationStatus(status) if status in ConversationStatus._value2member_map_ else None
     page = await inbox_view.list_inbox(
-        session, principal.user, status=chosen, patient_id=patient_id, cursor=cursor, limit=50
+        session,
+        principal.user,
+        status=chosen,
+        patient_id=patient_id,
+        cursor=cursor,
+        limit=50,
+        view=view,
     )
     return render(
         request,
@@ -63,6 +78,8 @@ async def inbox(
         **await for_patients(session, principal.user),
         title="Inbox",
         conversations=page.items,
+        view=view.value,
+        views=VIEW_TABS,
         status=status if chosen else "",
         next_cursor=page.next_cursor,
     )

@@ -34,6 +34,12 @@ async def test_a_clinician_triages_a_conversation_the_patient_is_waiting_on(
     await expect(row).to_contain_text("Dr Priya Patel")
     await expect(row).to_contain_text("waiting since")
     await screenshot(doctor, "inbox-triage")
+    views = doctor.get_by_role("navigation", name="Views")
+    await views.get_by_role("link", name="Mine").click()
+    await expect(views.get_by_role("link", name="Mine")).to_have_attribute("aria-current", "page")
+    await expect(row).to_be_visible()
+    await views.get_by_role("link", name="Unassigned").click()
+    await expect(row).to_have_count(0)  # it is Dr Patel's now
 
     await doctor.goto(path)
     await doctor.get_by_label("Note (optional)").fill("Booked an appointment")

@@ -1,0 +1,85 @@
+"""The inbox's views for staff: mine, teams, organisation, unassigned, overdue; and the
+priority filter. A patient's inbox is theirs, whatever the view."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+
+from app.config import Settings
+from app.conversations.models import Conversation
+from app.db import create_engine
+from tests.support.auth import Account
+from tests.support.conversations import Thread, send, start_conversation
+from tests.support.world import call, ok, staff_member
+
+
+async def listed(client: httpx.AsyncClient, reader: Account, view: str, **params: Any) -> set[int]:
+    page = await ok(await call(client, "GET", "/api/v1/conversations", reader,
+                               params={"view": view} | params))  # fmt: skip
+    return {item["id"] for item in page["items"]}
+
+
+async def waited_since(settings: Settings, conversation_id: int, when: datetime) -> None:
+    """Test setup: the patient's wait began `when` (a test cannot wait two days)."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .values(awaiting_reply_since=when)
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_each_view_holds_what_it_says(
+    client: httpx.AsyncClient, thread: Thread, settings: Settings
+) -> None:
+    world = thread.world
+    colleague = await staff_member(client, world.admin, "colleague_a", world.org_a)
+    theirs = (await start_conversation(client, world, colleague, include_patient=True))["id"]
+    for_team = (await start_conversation(client, world, colleague))["id"]
+    team = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json={
+        "name": "Results", "organisation_id": world.org_a,
+        "member_ids": [world.clinician_a.id]}))  # fmt: skip
+    await ok(await call(client, "PUT", f"/api/v1/conversations/{for_team}/assignee", colleague,
+                        json={"group_id": team["id"]}))  # fmt: skip
+    reader = world.clinician_a
+
+    assert await listed(client, reader, "organisation") >= {thread.id, theirs, for_team}
+    assert await listed(client, reader, "mine") == {thread.id, for_team}
+    assert await listed(client, reader, "teams") == {for_team}
+    assert await listed(client, reader, "unassigned") == {thread.id, theirs}
+
+    await ok(await call(client, "PUT", f"/api/v1/conversations/{theirs}/assignee", colleague,
+                        json={"user_id": reader.id}))  # fmt: skip
+    await ok(await call(client, "POST", f"{thread.url}/done", reader))
+    assert await listed(client, reader, "mine") == {thread.id, theirs, for_team}
+    assert await listed(client, reader, "unassigned") == set()  # one done, one assigned
+
+    await ok(await send(client, thread, world.patient_1_user, "Any news?"))
+    await waited_since(settings, thread.id, datetime.now(UTC) - timedelta(hours=49))
+    await ok(await send(client, Thread(world, theirs, f"/api/v1/conversations/{theirs}"),
+                        world.patient_1_user, "Hello?"))  # fmt: skip
+    assert await listed(client, reader, "overdue") == {thread.id}  # 49 hours, reopened
+    assert await listed(client, colleague, "mine") == {theirs, for_team}
+
+
+async def test_priority_filters_and_a_patient_ignores_views(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    world = thread.world
+    other = await start_conversation(client, world, world.clinician_a, include_patient=True)
+    await ok(await call(client, "PATCH", thread.url, world.clinician_a,
+                        json={"priority": "urgent"}))  # fmt: skip
+
+    urgent = await listed(client, world.clinician_a, "organisation", priority="urgent")
+    routine = await listed(client, world.clinician_a, "mine", priority="routine")
+    patient_sees = await listed(client, world.patient_1_user, "teams")
+
+    assert urgent == {thread.id}
+    assert routine == {other["id"]}
+    assert patient_sees == {thread.id, other["id"]}
