@@ -16,10 +16,12 @@ from app.messaging.records import InboxRow, ParticipantRow
 from app.messaging.schemas import (
     Assignee,
     ConversationSummary,
+    InboxCounts,
     LastMessageRead,
     ParticipantRead,
     PatientBanner,
     PersonRead,
+    ViewCount,
 )
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients.schemas import Sex
@@ -129,4 +131,27 @@ def _last_message(row: InboxRow) -> LastMessageRead | None:
         sender=PersonRead(id=message.sender_id, name=row.last_sender_name or ""),
         preview=projection.preview(message.body),
         sent_at=message.created_at,
+    )
+
+
+async def count_views(session: AsyncSession, user: User) -> InboxCounts:
+    """Open and unread conversations in each view, for the inbox's tabs: one statement.
+    A patient's views are all their own conversations."""
+    actor = access.actor_of(user)
+    organisation_ids, group_ids = await repository.memberships(session, user.id)
+    shape, values = access.conversation_listing(
+        actor, organisation_ids=organisation_ids, group_ids=group_ids
+    )
+    counts = await repository.view_counts(
+        session,
+        shape=shape,
+        values=values,
+        reader_id=user.id,
+        overdue_before=utc_now() - timedelta(hours=ESCALATE_AFTER_HOURS),
+    )
+    return InboxCounts(
+        **{
+            view.value: ViewCount(open=open_count, unread=unread)
+            for view, (open_count, unread) in counts.items()
+        }
     )

@@ -270,6 +270,55 @@ def _inbox_statement(
     )
 
 
+async def view_counts(
+    session: AsyncSession,
+    *,
+    shape: ListingShape,
+    values: dict[str, object],
+    reader_id: int,
+    overdue_before: datetime,
+) -> dict[InboxView, tuple[int, int]]:
+    """For each view, how many of its conversations are open and how many of those hold
+    messages the reader has not read: one statement, whatever the number of views."""
+    statement = _counts_statement(shape)
+    parameters = values | {"reader": reader_id, "overdue_before": overdue_before}
+    row = (await session.execute(statement, parameters)).one()
+    return {view: (row[2 * n], row[2 * n + 1]) for n, view in enumerate(InboxView)}
+
+
+@functools.cache
+def _counts_statement(shape: ListingShape) -> Select[Any]:
+    listing = conversation_listing(shape)
+    unread = aliased(MessageReceipt)
+    columns = []
+    for view in InboxView:
+        readable = union(
+            *(
+                select(source.conversation_id.label("id"))
+                .join(Conversation, Conversation.id == source.conversation_id)
+                .where(
+                    source.condition,
+                    source.rest,
+                    _in_view(view, shape.groups) if shape.is_staff else true(),
+                    Conversation.status != ConversationStatus.CLOSED,
+                )
+                for source in listing.sources
+            )
+        ).subquery()
+        has_unread = exists(
+            select(1).where(
+                unread.conversation_id == readable.c.id,
+                unread.user_id == bindparam("reader", type_=Integer),
+                unread.read_at.is_(None),
+            )
+        )
+        columns.append(select(func.count()).select_from(readable).scalar_subquery())
+        columns.append(
+            select(func.count()).select_from(readable).where(has_unread).scalar_subquery()
+        )
+    return select(*columns)
+
+
 def _in_view(view: InboxView, groups: int) -> ColumnElement[bool]:
     """Which of the conversations a staff member may read a view shows: `mine` (taking
     part in person or through a group, or assigned to them or one of their groups),

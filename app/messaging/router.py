@@ -14,6 +14,7 @@ from app.messaging.schemas import (
     ConversationDetail,
     ConversationSummary,
     DoneUpdate,
+    InboxCounts,
     MessageCreate,
     MessageRead,
     ParticipantAdd,
@@ -66,6 +67,12 @@ async def inbox(
         view=view,
         priority=priority,
     )
+
+
+@router.get("/counts")
+async def counts(principal: CurrentPrincipal, session: SessionDep) -> InboxCounts:
+    """Open and unread conversations in each view: the numbers on the inbox's tabs."""
+    return await inbox_view.count_views(session, principal.user)
 
 
 @router.get("/{conversation_id}")

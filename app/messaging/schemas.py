@@ -209,3 +209,18 @@ class MessageRead(BaseModel):
 class ReadResult(BaseModel):
     conversation_id: int
     unread_count: int
+
+
+class ViewCount(BaseModel):
+    open: int = Field(description="Conversations in the view that are not closed.")
+    unread: int = Field(description="Of those, the ones with messages the caller has not read.")
+
+
+class InboxCounts(BaseModel):
+    """The numbers on the inbox's tabs."""
+
+    mine: ViewCount
+    teams: ViewCount
+    organisation: ViewCount
+    unassigned: ViewCount
+    overdue: ViewCount

@@ -83,3 +83,31 @@ async def test_priority_filters_and_a_patient_ignores_views(
     assert urgent == {thread.id}
     assert routine == {other["id"]}
     assert patient_sees == {thread.id, other["id"]}
+
+
+async def test_the_counts_are_the_lists_numbers(
+    client: httpx.AsyncClient, thread: Thread, settings: Settings
+) -> None:
+    world = thread.world
+    colleague = await staff_member(client, world.admin, "colleague_b", world.org_a)
+    theirs = (await start_conversation(client, world, colleague, include_patient=True))["id"]
+    closed = (await start_conversation(client, world, colleague))["id"]
+    await ok(await call(client, "PATCH", f"/api/v1/conversations/{closed}", colleague,
+                        json={"status": "closed"}))  # fmt: skip
+    await ok(await send(client, thread, world.patient_1_user, "Any news?"))
+    await waited_since(settings, thread.id, datetime.now(UTC) - timedelta(hours=50))
+    await ok(await call(client, "PUT", f"/api/v1/conversations/{theirs}/assignee", colleague,
+                        json={"user_id": colleague.id}))  # fmt: skip
+
+    for reader in (world.clinician_a, colleague, world.patient_1_user):
+        counts = await ok(await call(client, "GET", "/api/v1/conversations/counts", reader))
+        for view in ("mine", "teams", "organisation", "unassigned", "overdue"):
+            page = await ok(await call(client, "GET", "/api/v1/conversations", reader,
+                                       params={"view": view}))  # fmt: skip
+            still_open = [item for item in page["items"] if item["status"] != "closed"]
+            assert counts[view] == {
+                "open": len(still_open),
+                "unread": len([item for item in still_open if item["unread_count"]]),
+            }, (reader.username, view)
+    mine = await ok(await call(client, "GET", "/api/v1/conversations/counts", world.clinician_a))
+    assert mine["overdue"] == {"open": 1, "unread": 1}
