@@ -80,11 +80,6 @@ async def inbox(
         conversations=page.items,
         view=view.value,
         views=VIEW_TABS,
-        counts=(
-            await inbox_view.count_views(session, principal.user)
-            if principal.user.system_permissions is not SystemPermission.PATIENT
-            else None
-        ),
         status=status if chosen else "",
         next_cursor=page.next_cursor,
     )
