@@ -7,6 +7,7 @@ from typing import cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
+from app.access.relations import ListingShape
 from app.accounts.models import SystemPermission, User
 from app.audit import log as audit
 from app.conversations.models import ConversationStatus, InboxView, Priority
@@ -31,6 +32,18 @@ from app.patients.schemas import Sex
 ESCALATE_AFTER_HOURS = 48
 
 
+async def _listing(session: AsyncSession, user: User) -> tuple[ListingShape, dict[str, object]]:
+    """Where the user's conversations are found (`access.conversation_listing`)."""
+    organisation_ids, group_ids = await repository.memberships(session, user.id)
+    return access.conversation_listing(
+        access.actor_of(user), organisation_ids=organisation_ids, group_ids=group_ids
+    )
+
+
+def _overdue_before() -> datetime:
+    return utc_now() - timedelta(hours=ESCALATE_AFTER_HOURS)
+
+
 async def list_inbox(
     session: AsyncSession,
     user: User,
@@ -45,11 +58,7 @@ async def list_inbox(
     """Newest activity first; a fixed number of queries, whatever the page or thread size.
     A patient's inbox is their conversations, whatever the view."""
     after = decode_cursor(cursor, datetime, int) if cursor else None
-    actor = access.actor_of(user)
-    organisation_ids, group_ids = await repository.memberships(session, user.id)
-    shape, values = access.conversation_listing(
-        actor, organisation_ids=organisation_ids, group_ids=group_ids
-    )
+    shape, values = await _listing(session, user)
     rows = await repository.inbox_page(
         session,
         shape=shape,
@@ -61,7 +70,7 @@ async def list_inbox(
         reader_id=user.id,
         view=view,
         priority=priority,
-        overdue_before=utc_now() - timedelta(hours=ESCALATE_AFTER_HOURS),
+        overdue_before=_overdue_before(),
     )
     page = rows[:limit]
     staff = user.system_permissions is not SystemPermission.PATIENT
@@ -135,19 +144,15 @@ def _last_message(row: InboxRow) -> LastMessageRead | None:
 
 
 async def count_views(session: AsyncSession, user: User) -> InboxCounts:
-    """Open and unread conversations in each view, for the inbox's tabs: one statement.
-    A patient's views are all their own conversations."""
-    actor = access.actor_of(user)
-    organisation_ids, group_ids = await repository.memberships(session, user.id)
-    shape, values = access.conversation_listing(
-        actor, organisation_ids=organisation_ids, group_ids=group_ids
-    )
+    """Open and unread conversations in each view, in one statement (still a scan of
+    every view: see bench/inbox.py). A patient's views are all their own conversations."""
+    shape, values = await _listing(session, user)
     counts = await repository.view_counts(
         session,
         shape=shape,
         values=values,
         reader_id=user.id,
-        overdue_before=utc_now() - timedelta(hours=ESCALATE_AFTER_HOURS),
+        overdue_before=_overdue_before(),
     )
     return InboxCounts(
         **{
