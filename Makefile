@@ -7,7 +7,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format lock clean hapi hapi-stop fuzz
+# `make test-both`: the linters, then the suite on SQLite and on PostgreSQL side by side
+# (tools/test-both; PostgreSQL at PARLEY_TEST_POSTGRES_URL). CI runs this.
+.PHONY: run test test-both lint format lock clean hapi hapi-stop fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +36,9 @@ lint: $(VENV)/.installed-dev
 
 test: lint
 	$(BIN)/pytest
+
+test-both: lint
+	PYTEST=$(BIN)/pytest tools/test-both
 
 # A longer fuzzing run of the whole OpenAPI document than the test suite's.
 fuzz: $(VENV)/.installed-dev

@@ -16,11 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.output import OUTPUT_DIR
 from tests.support.processes import free_port
 
 HAPI_DIR = Path(__file__).resolve().parents[2] / "fhir" / "hapi"
 HAPI_JAR = HAPI_DIR / "target" / "parley-hapi.jar"
-LOG_DIR = Path(__file__).resolve().parents[2] / "test-output"
+LOG_DIR = OUTPUT_DIR
 START_TIMEOUT_SECONDS = 300
 BUILD_TIMEOUT_SECONDS = 1200
 
@@ -45,7 +46,7 @@ def skip_or_fail(reason: str) -> None:
 
 async def build_jar() -> None:
     """Build the server if sources changed since the jar was made (build.sh decides)."""
-    LOG_DIR.mkdir(exist_ok=True)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
     with (LOG_DIR / "hapi-build.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             str(HAPI_DIR / "build.sh"), stdout=log, stderr=asyncio.subprocess.STDOUT
@@ -60,7 +61,7 @@ async def build_jar() -> None:
 async def running_hapi() -> AsyncIterator[str]:
     """Start the jar on a free port; answer its base URL once /metadata answers."""
     port = free_port()
-    LOG_DIR.mkdir(exist_ok=True)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
     log_path = LOG_DIR / "hapi.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(

@@ -4,7 +4,6 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
@@ -13,9 +12,10 @@ from app import demo
 from app.config import Settings
 from app.main import create_app
 from tests.support.live import live_server
+from tests.support.output import OUTPUT_DIR
 
 CHROMIUM = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+SCREENSHOTS = OUTPUT_DIR / "screenshots"
 # As root, in a sandbox without a network: no sandbox of its own, and nothing phoning home.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
