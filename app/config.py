@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     metrics_enabled: bool = False
     # Project FHIR resources that have no SQL row yet, every so many seconds (0: never).
     reconcile_seconds: float = Field(default=0, ge=0)
+    # How often overdue conversations (and, later, pending notifications) are looked for.
+    notify_seconds: float = Field(default=30, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -28,6 +28,7 @@ from app.fhir.factory import gateway_for
 from app.groups.router import router as groups_router
 from app.health.router import router as health_router
 from app.media.workers import MediaWorkers
+from app.messaging.escalation import escalate_forever
 from app.messaging.router import router as conversations_router
 from app.messaging.schemas import MessageCreate
 from app.metrics import Metrics
@@ -79,13 +80,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 interval_seconds=settings.reconcile_seconds,
             )
         )
+    escalation = asyncio.create_task(
+        escalate_forever(app.state.sessionmaker, interval_seconds=settings.notify_seconds)
+    )
     try:
         yield
     finally:
-        if reconciler is not None:
-            reconciler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reconciler
+        for job in (reconciler, escalation):
+            if job is not None:
+                job.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
         await app.state.events.stop()
         app.state.media_workers.close()
         await app.state.fhir.aclose()

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,7 +63,23 @@ class Conversation(Base):
     __table_args__ = (
         Index("ix_conversations_recency", "last_message_at", "id"),
         Index("ix_conversations_patient_recency", "patient_id", "last_message_at"),
-    )
+        # Staff inboxes read urgent conversations as a run of their own, before the rest.
+        Index(
+            "ix_conversations_urgent_recency", "last_message_at", "id",
+            postgresql_where=text("priority = 'urgent'"),
+            sqlite_where=text("priority = 'urgent'"),
+        ),
+        Index(
+            "ix_conversations_waiting", "awaiting_reply_since",
+            postgresql_where=text("awaiting_reply_since IS NOT NULL"),
+            sqlite_where=text("awaiting_reply_since IS NOT NULL"),
+        ),
+        Index(
+            "ix_conversations_overdue_recency", "last_message_at", "id",
+            postgresql_where=text("overdue_since IS NOT NULL"),
+            sqlite_where=text("overdue_since IS NOT NULL"),
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The identifier of the thread-header Communication (urn:parley:conversation).
@@ -92,6 +109,9 @@ class Conversation(Base):
     # When the oldest patient message that no staff message has followed was sent: how
     # long the patient has waited. Kept by every send, in the send's own statement.
     awaiting_reply_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When the escalation job found the patient had waited longer than an organisation
+    # allows (app/messaging/escalation.py); a clinician's reply clears it with the wait.
+    overdue_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConversationTask(Base):

@@ -3,12 +3,13 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UtcDateTime, utc_now
 
 DEFAULT_TIMEZONE = "Europe/London"
+DEFAULT_ESCALATE_AFTER_HOURS = 48.0
 
 
 class Organisation(Base):
@@ -30,6 +31,12 @@ class Organisation(Base):
     reply_time_text: Mapped[str | None] = mapped_column(String(300))
     out_of_hours_text: Mapped[str | None] = mapped_column(String(500))
     emergency_text: Mapped[str | None] = mapped_column(String(300))
+    # How long a patient may wait for a reply before their conversation is overdue (0: never).
+    escalate_unanswered_after_hours: Mapped[float] = mapped_column(
+        Float,
+        default=DEFAULT_ESCALATE_AFTER_HOURS,
+        server_default=str(DEFAULT_ESCALATE_AFTER_HOURS),
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
 

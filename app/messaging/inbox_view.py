@@ -1,7 +1,7 @@
 """The inbox as a caller reads it: the conversations they may see, newest activity
 first, each with its participants, unread count and newest message."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,8 +10,8 @@ from app.access import service as access
 from app.access.relations import ListingShape
 from app.accounts.models import SystemPermission, User
 from app.audit import log as audit
-from app.conversations.models import ConversationStatus, InboxView, Priority
-from app.db import utc_now
+from app.conversations.models import Conversation, ConversationStatus, InboxView, Priority
+from app.errors import InvalidInputError
 from app.messaging import projection, repository
 from app.messaging.records import InboxRow, ParticipantRow
 from app.messaging.schemas import (
@@ -27,10 +27,6 @@ from app.messaging.schemas import (
 from app.pagination import Page, decode_cursor, encode_cursor
 from app.patients.schemas import Sex
 
-# How long a patient may wait for a reply before their conversation is overdue; each
-# organisation will set its own (issue 18's escalation), this is the API's default.
-ESCALATE_AFTER_HOURS = 48
-
 
 async def _listing(session: AsyncSession, user: User) -> tuple[ListingShape, dict[str, object]]:
     """Where the user's conversations are found (`access.conversation_listing`)."""
@@ -38,10 +34,6 @@ async def _listing(session: AsyncSession, user: User) -> tuple[ListingShape, dic
     return access.conversation_listing(
         access.actor_of(user), organisation_ids=organisation_ids, group_ids=group_ids
     )
-
-
-def _overdue_before() -> datetime:
-    return utc_now() - timedelta(hours=ESCALATE_AFTER_HOURS)
 
 
 async def list_inbox(
@@ -55,9 +47,10 @@ async def list_inbox(
     view: InboxView = InboxView.ORGANISATION,
     priority: Priority | None = None,
 ) -> Page[ConversationSummary]:
-    """Newest activity first; a fixed number of queries, whatever the page or thread size.
-    A patient's inbox is their conversations, whatever the view."""
-    after = decode_cursor(cursor, datetime, int) if cursor else None
+    """Staff: urgent first, then newest activity; a patient: newest activity first, their
+    conversations whatever the view or priority asked for (urgency is the care team's).
+    A fixed number of queries, whatever the page or thread size."""
+    staff = user.system_permissions is not SystemPermission.PATIENT
     shape, values = await _listing(session, user)
     rows = await repository.inbox_page(
         session,
@@ -65,23 +58,37 @@ async def list_inbox(
         values=values,
         status=status,
         patient_id=patient_id,
-        after=after,
+        after=_after(cursor) if cursor else None,
         limit=limit + 1,
         reader_id=user.id,
         view=view,
-        priority=priority,
-        overdue_before=_overdue_before(),
+        priority=priority if staff else None,
     )
     page = rows[:limit]
-    staff = user.system_permissions is not SystemPermission.PATIENT
     items = [summary_of(row, for_staff=staff) for row in page]
     shown: dict[str, list[int]] = {}
     for row in page:
         shown.setdefault(row.conversation.patient_id, []).append(row.conversation.id)
     await audit.record_seen(session, action="conversations.list", actor_id=user.id, seen=shown)
     last = page[-1].conversation if len(rows) > limit else None
-    next_cursor = encode_cursor(last.last_message_at.isoformat(), last.id) if last else None
+    next_cursor = _cursor_after(last, ranked=staff) if last else None
     return Page(items=items, next_cursor=next_cursor)
+
+
+_UNRANKED = "any"  # a patient's inbox is not ordered by priority
+
+
+def _cursor_after(last: Conversation, *, ranked: bool) -> str:
+    rank = last.priority.value if ranked else _UNRANKED
+    return encode_cursor(rank, last.last_message_at.isoformat(), last.id)
+
+
+def _after(cursor: str) -> repository.InboxAfter:
+    rank, at, conversation_id = decode_cursor(cursor, str, datetime, int)
+    if rank != _UNRANKED and rank not in set(Priority):
+        raise InvalidInputError("The cursor is not valid.", field=("query", "cursor"))
+    priority = None if rank == _UNRANKED else Priority(rank)
+    return repository.InboxAfter(priority, at, conversation_id)
 
 
 def summary_of(row: InboxRow, *, for_staff: bool) -> ConversationSummary:
@@ -152,7 +159,6 @@ async def count_views(session: AsyncSession, user: User) -> InboxCounts:
         shape=shape,
         values=values,
         reader_id=user.id,
-        overdue_before=_overdue_before(),
     )
     return InboxCounts(
         **{

@@ -2,6 +2,7 @@
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     delete,
     exists,
     false,
@@ -205,6 +207,21 @@ async def memberships(session: AsyncSession, user_id: int) -> tuple[list[int], l
     return sorted(organisations), sorted(groups)
 
 
+# The order staff read their inbox in: urgent first, then routine (a patient's inbox is
+# newest first only: urgency is the care team's, not shown to patients).
+PRIORITY_ORDER = (Priority.URGENT, Priority.ROUTINE)
+
+
+@dataclass(frozen=True)
+class InboxAfter:
+    """Where the previous page ended: its last conversation's priority (None in a
+    patient's inbox, which is not ranked), newest activity and id."""
+
+    priority: Priority | None
+    at: datetime
+    conversation_id: int
+
+
 async def inbox_page(
     session: AsyncSession,
     *,
@@ -212,33 +229,57 @@ async def inbox_page(
     values: dict[str, object],
     status: ConversationStatus | None,
     patient_id: str | None,
-    after: tuple[datetime, int] | None,
+    after: InboxAfter | None,
     limit: int,
     reader_id: int,
     view: InboxView = InboxView.ORGANISATION,
     priority: Priority | None = None,
-    overdue_before: datetime | None = None,
 ) -> list[InboxRow]:
-    """Newest activity first, each conversation as a summary shows it (`_summary_row`)."""
-    statement = _inbox_statement(
-        shape,
-        status is not None,
-        patient_id is not None,
-        after is not None,
-        view,
-        priority is not None,
-    )
+    """Staff: urgent first, then newest activity; a patient: newest activity first. Each
+    conversation as a summary shows it (`_summary_row`)."""
+    slices = _slices(shape.is_staff, priority, after)
+    if not slices:
+        return []  # the page before held the last of what was asked for
+    statement = _inbox_statement(shape, status is not None, patient_id is not None, view, slices)
     parameters = values | {
         "reader": reader_id,
         "inbox_limit": limit,
         "inbox_status": status,
         "inbox_patient": patient_id,
-        "inbox_priority": priority,
-        "overdue_before": overdue_before,
     }
     if after is not None:
-        parameters |= {"inbox_after_at": after[0], "inbox_after_id": after[1]}
+        parameters |= {"inbox_after_at": after.at, "inbox_after_id": after.conversation_id}
     return [_inbox_row(row) for row in await session.execute(statement, parameters)]
+
+
+# One run of candidates: the conversations of one priority (None: any), newest first,
+# after the cursor's place or from the top.
+_Slice = tuple[Priority | None, bool]
+
+
+def _slices(ranked: bool, wanted: Priority | None, after: InboxAfter | None) -> tuple[_Slice, ...]:
+    """Which runs a page reads: unranked (a patient's inbox), one run of everything; ranked,
+    one run per priority, from the cursor's priority on (the runs before it are spent)."""
+    paged = after is not None
+    if not ranked:
+        return ((None, paged),)
+    runs: list[_Slice] = []
+    for place, each in enumerate(PRIORITY_ORDER):
+        if wanted is not None and each is not wanted:
+            continue
+        if after is None or after.priority is None:
+            runs.append((each, paged))
+        elif each is after.priority:
+            runs.append((each, True))
+        elif place > PRIORITY_ORDER.index(after.priority):
+            runs.append((each, False))
+    return tuple(runs)
+
+
+def priority_rank() -> ColumnElement[int]:
+    """0 for urgent, 1 for routine: what staff inboxes sort by first."""
+    return case({each.value: place for place, each in enumerate(PRIORITY_ORDER)},
+                value=Conversation.priority, else_=len(PRIORITY_ORDER))  # fmt: skip
 
 
 @functools.cache
@@ -246,28 +287,34 @@ def _inbox_statement(
     shape: ListingShape,
     by_status: bool,
     by_patient: bool,
-    paged: bool,
-    view: InboxView = InboxView.ORGANISATION,
-    by_priority: bool = False,
+    view: InboxView,
+    slices: tuple[_Slice, ...],
 ) -> Select[Any]:
-    """Each source gives its newest `limit` readable conversations from an index of its own,
-    so a page costs about `limit` rows a source, however many conversations there are;
-    every conversation the caller may read is in one source, so the newest `limit` of
-    their union are the page. Built once per shape of caller and of request."""
+    """Each source gives, for each run, its newest `limit` readable conversations from an
+    index of its own, so a page costs about `limit` rows a source and run, however many
+    conversations there are; every conversation the caller may read is in one source and
+    one run, so the first `limit` of their union in the page's order are the page. Built
+    once per shape of caller and of request."""
     listing = conversation_listing(shape)
     narrower = [_in_view(view, shape.groups)] if shape.is_staff else []
-    if by_priority:
-        narrower.append(Conversation.priority == bindparam("inbox_priority"))
     branches = [
-        _candidates(source, by_status, by_patient, paged, narrower) for source in listing.sources
+        _candidates(source, by_status, by_patient, paged, [*narrower, *_of_priority(priority)])
+        for priority, paged in slices
+        for source in listing.sources
     ]
     candidates = union(*branches).subquery()
+    order: list[ColumnElement[Any]] = [priority_rank()] if shape.is_staff else []
+    order += [Conversation.last_message_at.desc(), Conversation.id.desc()]
     return (
         _summary_row()
         .join(candidates, candidates.c.id == Conversation.id)
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .order_by(*order)
         .limit(_INBOX_LIMIT)
     )
+
+
+def _of_priority(priority: Priority | None) -> list[ColumnElement[bool]]:
+    return [] if priority is None else [Conversation.priority == priority]
 
 
 async def view_counts(
@@ -276,12 +323,11 @@ async def view_counts(
     shape: ListingShape,
     values: dict[str, object],
     reader_id: int,
-    overdue_before: datetime,
 ) -> dict[InboxView, tuple[int, int]]:
     """For each view, how many of its conversations are open and how many of those hold
     messages the reader has not read: one statement, whatever the number of views."""
     statement = _counts_statement(shape)
-    parameters = values | {"reader": reader_id, "overdue_before": overdue_before}
+    parameters = values | {"reader": reader_id}
     row = (await session.execute(statement, parameters)).one()
     return {view: (row[2 * n], row[2 * n + 1]) for n, view in enumerate(InboxView)}
 
@@ -354,8 +400,7 @@ def _in_view(view: InboxView, groups: int) -> ColumnElement[bool]:
         assigned = or_(task.assignee_user_id.is_not(None), task.assignee_group_id.is_not(None))
         return and_(still_to_do, ~has_task(assigned))
     if view is InboxView.OVERDUE:
-        waited = Conversation.awaiting_reply_since < bindparam("overdue_before", type_=UtcDateTime)
-        return and_(still_to_do, waited)
+        return and_(still_to_do, Conversation.overdue_since.is_not(None))
     return true()
 
 
@@ -669,6 +714,16 @@ async def forget_failure(session: AsyncSession, fhir_id: str) -> None:
 async def failures(session: AsyncSession, *, limit: int) -> list[ProjectionFailure]:
     statement = select(ProjectionFailure).order_by(ProjectionFailure.last_failed_at).limit(limit)
     return list(await session.scalars(statement))
+
+
+async def end_wait(session: AsyncSession, conversation_id: int) -> None:
+    """No patient is waiting on the conversation any more, so it is not overdue either."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(awaiting_reply_since=None, overdue_since=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def task_of(session: AsyncSession, conversation_id: int) -> ConversationTask | None:

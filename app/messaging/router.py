@@ -56,7 +56,8 @@ async def inbox(
 ) -> Page[ConversationSummary]:
     """The caller's conversations, newest activity first, with unread counts: for staff,
     `view` narrows them to their own (`mine`), their groups' (`teams`), those nobody has
-    (`unassigned`) or those whose patient has waited 48 hours (`overdue`)."""
+    (`unassigned`) or those whose patient has waited longer than their organisation allows
+    (`overdue`). Urgent ones come first, then newest activity; a patient's are newest first."""
     return await inbox_view.list_inbox(
         session,
         principal.user,

@@ -68,6 +68,7 @@ def move_pointers(message_id: ColumnElement[Any]) -> Update:
         ),
     )
     waiting = Conversation.awaiting_reply_since
+    answered = and_(bindparam("answers", type_=Boolean), waiting <= _sent())
     return (
         update(Conversation)
         .where(Conversation.id == bindparam("conversation", type_=Integer))
@@ -79,9 +80,11 @@ def move_pointers(message_id: ColumnElement[Any]) -> Update:
                     bindparam("from_patient", type_=Boolean),
                     case((or_(waiting.is_(None), waiting > _sent()), _sent()), else_=waiting),
                 ),
-                (and_(bindparam("answers", type_=Boolean), waiting <= _sent()), null()),
+                (answered, null()),
                 else_=waiting,
             ),
+            # The reply that ends the wait ends its escalation (app/messaging/escalation.py).
+            overdue_since=case((answered, null()), else_=Conversation.overdue_since),
             last_message_at=case((newer, _sent()), else_=Conversation.last_message_at),
             last_message_id=case((newer, message_id), else_=Conversation.last_message_id),
             updated_at=case(

@@ -111,6 +111,10 @@ async def mark_done(
     task.done_note = note
     task.updated_at = now
     await _save(session, task)
+    if done:
+        # The team has dealt with it, by reply or otherwise: the patient's wait is over,
+        # and their next message starts a new one.
+        await repository.end_wait(session, conversation_id)
     await events.publish(session, "conversation.updated", conversation_id, changed="done")
     audit_view(session, view, "conversations.done" if done else "conversations.undone")
     return await detail_of(session, view)

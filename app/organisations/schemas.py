@@ -51,6 +51,10 @@ class OrganisationSettings(BaseModel):
     emergency_text: str = Field(
         description="Shown to patients wherever they write; a UK default unless set."
     )
+    escalate_unanswered_after_hours: float = Field(
+        description="Hours a patient may wait for a staff reply before their conversation "
+        "is overdue (48 unless set; 0: never)."
+    )
 
 
 class OrganisationSettingsUpdate(BaseModel):
@@ -64,6 +68,8 @@ class OrganisationSettingsUpdate(BaseModel):
     reply_time_text: ShortText | None = None
     out_of_hours_text: LongerText | None = None
     emergency_text: Annotated[ShortText, StringConstraints(min_length=10)] | None = None
+    # Fractions are allowed (0.01 h is 36 s); a year is the most that means anything.
+    escalate_unanswered_after_hours: Annotated[float, Field(ge=0, le=8760)] | None = None
 
 
 class OrganisationCreate(BaseModel):

@@ -19,6 +19,7 @@ from app.audit.log import AuditEntry
 from app.db import utc_now
 from app.directory import repository as directory
 from app.directory.organisations import (
+    DEFAULT_ESCALATE_AFTER_HOURS,
     DEFAULT_TIMEZONE,
     FeatureKey,
     Organisation,
@@ -164,6 +165,13 @@ async def read(session: AsyncSession, actor: Actor, organisation_id: int) -> Org
     return _read(await _load(session, organisation_id))
 
 
+# Settings whose default is stored, not NULL: `null` in a PATCH writes the default.
+_STORED_DEFAULTS = {
+    "timezone": DEFAULT_TIMEZONE,
+    "escalate_unanswered_after_hours": DEFAULT_ESCALATE_AFTER_HOURS,
+}
+
+
 async def update(
     session: AsyncSession,
     fhir: FhirGateway,
@@ -179,8 +187,9 @@ async def update(
             raise InvalidInputError(f"{field} cannot be empty.", field=("body", field))
     # A setting given as null goes back to its default (the timezone's is stored).
     settings = changes.settings.model_dump(exclude_unset=True) if changes.settings else {}
-    if "timezone" in settings and settings["timezone"] is None:
-        settings["timezone"] = DEFAULT_TIMEZONE
+    for name, default in _STORED_DEFAULTS.items():
+        if name in settings and settings[name] is None:
+            settings[name] = default
     if settings.get("emergency_text") == DEFAULT_EMERGENCY_TEXT:
         settings["emergency_text"] = None  # stays the default, should the default change
     given |= settings

@@ -18,4 +18,5 @@ def settings_of(organisation: Organisation) -> OrganisationSettings:
         reply_time_text=organisation.reply_time_text,
         out_of_hours_text=organisation.out_of_hours_text,
         emergency_text=organisation.emergency_text or DEFAULT_EMERGENCY_TEXT,
+        escalate_unanswered_after_hours=organisation.escalate_unanswered_after_hours,
     )

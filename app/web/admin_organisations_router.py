@@ -38,6 +38,7 @@ FEATURE_LABELS = [
 
 
 SETTINGS_FIELDS = list(OrganisationSettingsUpdate.model_fields)
+_CARE_TEAM = {"escalate_unanswered_after_hours"}  # the page's second settings form
 
 
 def _back_to(organisation_id: int, section: str = "") -> RedirectResponse:
@@ -165,10 +166,15 @@ async def update_organisation(
 async def update_settings(
     request: Request, organisation_id: PathId, actor: WebActor, session: SessionDep, fhir: FhirDep
 ) -> Response:
-    """What patients see; a field left empty goes back to its default."""
+    """What patients see, or how the care team works: the settings of the form posted (the
+    page has two), each left empty going back to its default."""
     values = await form_values(request)
     # The form's fields are named settings_<name>: the page has a patient's phone field too.
-    given = {name: values.get(f"settings_{name}") or None for name in SETTINGS_FIELDS}
+    given = {
+        name: values.get(f"settings_{name}") or None
+        for name in SETTINGS_FIELDS
+        if f"settings_{name}" in values
+    }
     try:
         settings = parse(OrganisationSettingsUpdate, given)
         await organisations.update(
@@ -179,7 +185,7 @@ async def update_settings(
         return await _organisation(
             request, organisation_id, actor, session, values, errors, error.status
         )
-    return _back_to(organisation_id, "settings")
+    return _back_to(organisation_id, "care-team" if set(given) <= _CARE_TEAM else "settings")
 
 
 @router.post("/{organisation_id}/features/{key}", dependencies=[CsrfChecked])

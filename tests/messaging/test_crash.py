@@ -2,8 +2,6 @@
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import httpx
@@ -12,34 +10,9 @@ import pytest
 from app.config import Settings
 from tests.messaging.test_faults import assert_same_in_sql_and_fhir
 from tests.support.conversations import Thread
-from tests.support.processes import PARLEY, free_port, parley_environment, run_parley
+from tests.support.processes import parley_environment, parley_serve, run_parley
 
 SENDS = 40
-
-
-@asynccontextmanager
-async def parley_serve(
-    env: dict[str, str],
-) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        PARLEY, "serve", "--port", str(port), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
-                try:
-                    if (await client.get(f"{base_url}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-        yield base_url, process
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            await process.wait()
 
 
 async def send_all(

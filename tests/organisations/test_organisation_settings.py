@@ -21,6 +21,7 @@ CHOSEN = {
     "reply_time_text": "We reply within 2 working days.",
     "out_of_hours_text": "When we are closed, call 111.",
     "emergency_text": "In an emergency call 911.",
+    "escalate_unanswered_after_hours": 24,
 }
 
 
@@ -59,6 +60,7 @@ async def test_a_new_organisation_has_the_default_settings(
         "reply_time_text": None,
         "out_of_hours_text": None,
         "emergency_text": UK_EMERGENCY,
+        "escalate_unanswered_after_hours": 48,
     }
 
 
@@ -155,3 +157,29 @@ async def test_an_admin_sets_them_on_the_organisation_page(
     assert 'id="settings_timezone-error"' in refused.text
     assert 'id="settings_display_name-error"' not in refused.text
     assert await settings_of(client, admin, organisation_id) == CHOSEN
+
+
+async def test_saving_one_form_of_the_page_leaves_the_others_settings_alone(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    organisation_id = await create_organisation(client, admin, "Riverside Practice")
+    await ok(
+        await patch_settings(client, admin, organisation_id, escalate_unanswered_after_hours=12)
+    )
+    csrf = await browser_sign_in(client, admin)
+    page = await client.get(f"/admin/organisations/{organisation_id}")
+    url = f"/admin/organisations/{organisation_id}/settings"
+
+    patients_form = {"settings_reply_time_text": "Within a day.", "csrf_token": csrf}
+    saved = await client.post(url, data=patients_form)
+    after_patients_form = await settings_of(client, admin, organisation_id)
+    care_team_form = {"settings_escalate_unanswered_after_hours": "0.5", "csrf_token": csrf}
+    await client.post(url, data=care_team_form)
+    after_care_team_form = await settings_of(client, admin, organisation_id)
+
+    assert 'name="settings_escalate_unanswered_after_hours" type="text" value="12' in page.text
+    assert saved.status_code == 303
+    assert after_patients_form["escalate_unanswered_after_hours"] == 12
+    assert after_patients_form["reply_time_text"] == "Within a day."
+    assert after_care_team_form["escalate_unanswered_after_hours"] == 0.5
+    assert after_care_team_form["reply_time_text"] == "Within a day."

@@ -4,8 +4,12 @@ import asyncio
 import os
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 PARLEY = str(Path(sys.executable).parent / "parley")
 COMMAND_TIMEOUT_SECONDS = 180
@@ -44,3 +48,29 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+@asynccontextmanager
+async def parley_serve(
+    env: dict[str, str],
+) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """`parley serve` on a free port, once it answers /health: (base URL, process)."""
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        PARLEY, "serve", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    if (await client.get(f"{base_url}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+        yield base_url, process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
