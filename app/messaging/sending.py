@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
 from app.access.actions import Action
-from app.accounts.models import User
+from app.accounts.models import SystemPermission, User
 from app.db import end_reads
 from app.errors import ConflictError, InvalidInputError
 from app.fhir.protocol import BinaryContent, FhirGateway
@@ -35,6 +35,7 @@ from app.messaging.schemas import (
     MessageRead,
     PersonRead,
 )
+from app.messaging.task_record import DoneWork
 
 
 async def send_message(
@@ -51,6 +52,7 @@ async def send_message(
     refuse_if_closed(view)
     amended = await _amendable(session, view, data.amends_id)
     recipients = await _recipients(session, view)
+    reopening = await _done_work_to_reopen(session, view)
     sent = await reserve_send_time(session, conversation_id)
     await session.commit()  # the gate's reads and the clock: nothing waits on FHIR
     record = projection.text_message(
@@ -63,7 +65,9 @@ async def send_message(
         text=data.text,
         amends_fhir_id=amended.fhir_id if amended else None,
     )
-    return await _write(session, fhir, view, record, request, amends_id=data.amends_id)
+    return await _write(
+        session, fhir, view, record, request, amends_id=data.amends_id, reopening=reopening
+    )
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,7 @@ async def send_attachment(
         return MessageRead.model_validate_json(earlier)
     refuse_if_closed(view)
     recipients = await _recipients(session, view)
+    reopening = await _done_work_to_reopen(session, view)
     await end_reads(session)
     # Decoding untrusted bytes happens in a worker process, bounded in memory and time.
     prepared = await prepare(
@@ -131,12 +136,20 @@ async def send_attachment(
             duration_ms=prepared.duration_ms,
         ),
     )
-    return await _write(session, fhir, view, record, request, amends_id=None)
+    return await _write(session, fhir, view, record, request, amends_id=None, reopening=reopening)
 
 
 async def _recipients(session: AsyncSession, view: ConversationView) -> tuple[Party, ...]:
     taking_part = await repository.participants(session, view.conversation.id)
     return projection.recipients_of(taking_part, view.user)
+
+
+async def _done_work_to_reopen(session: AsyncSession, view: ConversationView) -> DoneWork | None:
+    """A patient's message opens done work again (the projection's REOPEN_DONE): its Task
+    must say so in FHIR too."""
+    if view.user.system_permissions is not SystemPermission.PATIENT:
+        return None
+    return await DoneWork.of(session, view.conversation)
 
 
 async def _write(
@@ -147,8 +160,11 @@ async def _write(
     request: KeyedRequest | None,
     *,
     amends_id: int | None,
+    reopening: DoneWork | None,
 ) -> MessageRead:
     conversation = view.conversation
+    if reopening is not None:
+        await reopening.reopen(fhir)
     stored = await write_path.create_first(
         fhir,
         build_message(record),

@@ -7,8 +7,6 @@ Who may do this is who may close or reopen it (`CONVERSATION_CHANGE_STATUS`): th
 team, who may message patients."""
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,24 +22,15 @@ from app.db import end_reads, utc_now
 from app.errors import ConflictError, InvalidInputError
 from app.events import service as events
 from app.fhir.protocol import FhirGateway
-from app.fhir.tasks import ConversationWork, build_task
 from app.groups import service as groups
 from app.messaging import repository
 from app.messaging.conversations import audit_view, detail_of
 from app.messaging.gate import ConversationView, load_view
 from app.messaging.schemas import AssigneeUpdate, ConversationDetail, DoneUpdate
+from app.messaging.task_record import Owner, current_owner, write_task
 from app.organisations import service as organisations
 
 TASK_NAMESPACE = uuid.UUID("5d0c8a52-3f4e-4b1a-9a7c-2e6f1d8b9c30")
-
-
-@dataclass(frozen=True)
-class Owner:
-    """A Task's owner: `Practitioner/<id>` or `Group/<id>` (None until the person or team
-    is in FHIR, when the name alone is written), and the name."""
-
-    reference: str | None
-    name: str
 
 
 async def assign(
@@ -56,7 +45,9 @@ async def assign(
     task = await _task(session, view)
     await end_reads(session)
     now = utc_now()
-    await _write(fhir, view, task, owner=owner, status=task.status, note=task.done_note, now=now)
+    await write_task(
+        fhir, view.conversation, task, owner=owner, status=task.status, note=task.done_note, now=now
+    )
     task.assignee_user_id, task.assignee_group_id = data.user_id, data.group_id
     task.updated_at = now
     await _save(session, task)
@@ -76,7 +67,9 @@ async def unassign(
         return await detail_of(session, view)
     await end_reads(session)
     now = utc_now()
-    await _write(fhir, view, task, owner=None, status=task.status, note=task.done_note, now=now)
+    await write_task(
+        fhir, view.conversation, task, owner=None, status=task.status, note=task.done_note, now=now
+    )
     task.assignee_user_id = task.assignee_group_id = None
     task.updated_at = now
     await _save(session, task)
@@ -99,12 +92,12 @@ async def mark_done(
     task = await _task(session, view)
     if (task.status is TaskStatus.COMPLETED) == done:
         return await detail_of(session, view)
-    owner = await _current_owner(session, task)
+    owner = await current_owner(session, task)
     await end_reads(session)
     now = utc_now()
     status = TaskStatus.COMPLETED if done else TaskStatus.REQUESTED
     note = data.note if done else None
-    await _write(fhir, view, task, owner=owner, status=status, note=note, now=now)
+    await write_task(fhir, view.conversation, task, owner=owner, status=status, note=note, now=now)
     task.status = status
     task.done_at = now if done else None
     task.done_by_id = user.id if done else None
@@ -199,41 +192,3 @@ def _refused(session: AsyncSession, view: ConversationView, reason: str) -> None
             conversation_id=view.conversation.id,
         ),
     )
-
-
-async def _current_owner(session: AsyncSession, task: ConversationTask) -> Owner | None:
-    if task.assignee_user_id is not None:
-        person = await users_repository.get_user(session, task.assignee_user_id)
-        if person is not None:
-            reference = person.fhir_practitioner_id
-            return Owner(f"Practitioner/{reference}" if reference else None, person.full_name)
-    if task.assignee_group_id is not None:
-        group = await groups.group_by_id(session, task.assignee_group_id)
-        if group is not None:
-            return Owner(f"Group/{group.fhir_id}" if group.fhir_id else None, group.name)
-    return None
-
-
-async def _write(
-    fhir: FhirGateway,
-    view: ConversationView,
-    task: ConversationTask,
-    *,
-    owner: Owner | None,
-    status: TaskStatus,
-    note: str | None,
-    now: datetime,
-) -> None:
-    """The whole Task as it is about to be, before its row changes (FHIR first)."""
-    work = ConversationWork(
-        fhir_id=task.fhir_id,
-        header_fhir_id=view.conversation.fhir_id,
-        patient_id=view.conversation.patient_id,
-        owner=owner.reference if owner else None,
-        owner_name=owner.name if owner else None,
-        status=status.value,
-        authored=task.created_at or now,
-        changed=now,
-        note=note,
-    )
-    await fhir.put(build_task(work))

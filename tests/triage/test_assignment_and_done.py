@@ -158,6 +158,7 @@ async def test_done_is_not_closed_and_a_patient_message_opens_it_again(
     still_done = (await detail(client, thread, world.clinician_a))["done_at"]
     await ok(await send(client, thread, world.patient_1_user, "Can I bring my daughter?"))
     reopened = await detail(client, thread, world.clinician_a)
+    task_reopened = await task_in_fhir(settings, thread.id)
 
     assert done["done_at"] is not None
     assert done["status"] != "closed"
@@ -166,6 +167,9 @@ async def test_done_is_not_closed_and_a_patient_message_opens_it_again(
     assert staff_writes.status_code == 201  # done is not closed
     assert still_done == done["done_at"]  # the team's own message leaves it done
     assert reopened["done_at"] is None
+    # FHIR says so too: another system asking for the patient's open work finds it.
+    assert task_reopened["status"] == "requested"
+    assert "note" not in task_reopened
 
     await ok(await call(client, "POST", f"{thread.url}/done", world.clinician_a))
     undone = await ok(await call(client, "POST", f"{thread.url}/undone", world.clinician_a))
