@@ -56,7 +56,10 @@ async def triage(engine: AsyncEngine, ids: list[int], reader_id: int, group_id: 
         await connection.execute(
             update(Conversation)
             .where(Conversation.id % 20 == 3)
-            .values(awaiting_reply_since=now - timedelta(days=3))
+            # As the escalation pass would have marked them, two days after the wait began.
+            .values(
+                awaiting_reply_since=now - timedelta(days=3), overdue_since=now - timedelta(days=1)
+            )
         )
 
 
@@ -92,7 +95,11 @@ async def benchmark(
             pages = {
                 f"view {view.value}": (f"/api/v1/conversations?view={view.value}&limit=50", token)
                 for view in InboxView
-            } | {"counts": ("/api/v1/conversations/counts", token)}
+            } | {
+                "counts": ("/api/v1/conversations/counts", token),
+                # The floor: a signed-in request that reads no conversation.
+                "floor /auth/me": ("/api/v1/auth/me", token),
+            }
             figures, costs = await measure_reads(client, pages, requests=100)
         await engine.dispose()
         return figures, costs

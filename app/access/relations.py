@@ -13,6 +13,7 @@ import dataclasses
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BindParameter,
@@ -32,7 +33,12 @@ from sqlalchemy.orm import QueryableAttribute, aliased
 from app.access.actions import FEATURE_SETS, RULES, Action, Relation
 from app.access.policy import Actor, qualifies
 from app.accounts.models import SystemPermission, User
-from app.conversations.models import Conversation, ConversationOrganisation, ConversationParticipant
+from app.conversations.models import (
+    Conversation,
+    ConversationOrganisation,
+    ConversationParticipant,
+    ConversationTask,
+)
 from app.db import UtcDateTime, utc_now
 from app.directory.groups import GroupMember
 from app.directory.organisations import (
@@ -243,15 +249,28 @@ def _patient_takes_part() -> ColumnElement[bool]:
     )
 
 
+class Found(StrEnum):
+    """How a source finds a caller's conversations: what inbox views choose sources by."""
+
+    IN_PERSON = "in-person"  # taking part
+    THROUGH_GROUP = "through-group"  # one of their groups takes part
+    ORGANISATION = "organisation"  # of an organisation they staff
+    GRANT = "grant"  # about a patient they hold an external grant for
+    ASSIGNED = "assigned"  # assigned to them
+    ASSIGNED_TO_GROUP = "assigned-to-group"  # assigned to one of their groups
+
+
 @dataclass(frozen=True)
 class Source:
     """Rows that index, newest first, the conversations one relation can show a caller:
-    `recency` is the conversation's last_message_at, copied onto the row."""
+    `recency` is the conversation's last_message_at, copied onto the row (or, for an
+    assignment, the conversation's own column: the listing joins `Conversation`)."""
 
     conversation_id: QueryableAttribute[int]
     recency: QueryableAttribute[datetime | None] | QueryableAttribute[datetime]
     condition: ColumnElement[bool]
     relation: Relation  # what being found here shows
+    found: Found
     # The part of the read rule a candidate must pass: the grants that need `relation`.
     # (A conversation readable through another grant is found in that grant's source.)
     rest: ColumnElement[bool] = field(default_factory=true)
@@ -279,7 +298,17 @@ class ListingShape:
 
 @dataclass(frozen=True)
 class Listing:
+    # Together these hold every conversation the caller may read.
     sources: tuple[Source, ...]
+    # Conversations assigned to the caller or their groups, each also in one of `sources`:
+    # for the views that ask whose work a conversation is.
+    assigned: tuple[Source, ...] = ()
+    # The whole read rule, for a candidate found by how it relates to the caller (taking
+    # part, assigned) rather than by a grant's own source.
+    readable: ColumnElement[bool] = field(default_factory=true)
+
+    def found(self, *ways: Found) -> tuple[Source, ...]:
+        return tuple(source for source in (*self.sources, *self.assigned) if source.found in ways)
 
 
 def listing_shape(actor: Actor, *, organisations: int, groups: int) -> ListingShape:
@@ -332,7 +361,18 @@ def conversation_listing(shape: ListingShape) -> Listing:
         tuple(
             dataclasses.replace(source, rest=rest(source.relation))
             for source in _sources(shape, who)
-        )
+        ),
+        tuple(
+            dataclasses.replace(source, rest=rest(source.relation))
+            for source in _assignments(shape, who)
+        ),
+        readable=or_(
+            false(),
+            *(
+                and_(true(), *(relations[each] for each in sorted(grant.relations)))
+                for grant in grants
+            ),
+        ).is_(true()),
     )
 
 
@@ -347,6 +387,7 @@ def _sources(shape: ListingShape, who: Who) -> list[Source]:
             person.last_message_at,
             person.user_id == who.user_id,
             Relation.PARTICIPANT,
+            Found.IN_PERSON,
         )
     ]
     for n in range(shape.groups):
@@ -358,6 +399,7 @@ def _sources(shape: ListingShape, who: Who) -> list[Source]:
                 team.last_message_at,
                 team.group_id == group_id,
                 Relation.PARTICIPANT,
+                Found.THROUGH_GROUP,
             )
         )
     if shape.is_staff:
@@ -370,6 +412,7 @@ def _sources(shape: ListingShape, who: Who) -> list[Source]:
                     joined.last_message_at,
                     joined.organisation_id == organisation_id,
                     Relation.TEAM,
+                    Found.ORGANISATION,
                 )
             )
         granted, grant = aliased(Conversation), aliased(ExternalAccessGrant)
@@ -380,7 +423,41 @@ def _sources(shape: ListingShape, who: Who) -> list[Source]:
         )
         sources.append(
             Source(
-                granted.id, granted.last_message_at, granted.patient_id.in_(live), Relation.GRANT
+                granted.id,
+                granted.last_message_at,
+                granted.patient_id.in_(live),
+                Relation.GRANT,
+                Found.GRANT,
+            )
+        )
+    return sources
+
+
+def _assignments(shape: ListingShape, who: Who) -> list[Source]:
+    """Conversations assigned to a staff member or one of their groups. Work goes only to
+    the staff of a conversation's organisations, so these are read as the team reads."""
+    if not shape.is_staff:
+        return []
+    mine = aliased(ConversationTask)
+    sources = [
+        Source(
+            mine.conversation_id,
+            Conversation.last_message_at,
+            mine.assignee_user_id == who.user_id,
+            Relation.TEAM,
+            Found.ASSIGNED,
+        )
+    ]
+    for n in range(shape.groups):
+        theirs = aliased(ConversationTask)
+        group_id = bindparam(f"listing_group_{n}", type_=Integer)
+        sources.append(
+            Source(
+                theirs.conversation_id,
+                Conversation.last_message_at,
+                theirs.assignee_group_id == group_id,
+                Relation.TEAM,
+                Found.ASSIGNED_TO_GROUP,
             )
         )
     return sources

@@ -60,3 +60,19 @@ async def remove_member(session: AsyncSession, group_id: int, user_id: int) -> b
 async def of_organisation(session: AsyncSession, organisation_id: int) -> list[Group]:
     statement = select(Group).where(Group.organisation_id == organisation_id).order_by(Group.name)
     return list(await session.scalars(statement))
+
+
+async def of_organisations(session: AsyncSession, organisation_ids: set[int]) -> list[Group]:
+    statement = (
+        select(Group)
+        .where(Group.organisation_id.in_(organisation_ids))
+        .order_by(Group.name, Group.id)
+    )
+    return list(await session.scalars(statement))
+
+
+async def of_staff_organisations(session: AsyncSession, user_id: int) -> list[Group]:
+    """The groups of every organisation the user staffs."""
+    mine = select(StaffMembership.organisation_id).where(StaffMembership.user_id == user_id)
+    statement = select(Group).where(Group.organisation_id.in_(mine)).order_by(Group.name, Group.id)
+    return list(await session.scalars(statement))

@@ -180,3 +180,15 @@ async def group_in_organisations(
 async def group_by_id(session: AsyncSession, group_id: int) -> Group | None:
     """A group, for naming it where access was decided already (a conversation's task)."""
     return await repository.get(session, group_id)
+
+
+async def teams_of_colleagues(session: AsyncSession, user_id: int) -> list[Group]:
+    """The team groups a staff member may add to a conversation they start: those of the
+    organisations they staff (the start checks each again)."""
+    return await repository.of_staff_organisations(session, user_id)
+
+
+async def of_organisations(session: AsyncSession, organisation_ids: set[int]) -> list[Group]:
+    """Groups of organisations whose conversation was authorised already (work is given
+    to them)."""
+    return await repository.of_organisations(session, organisation_ids)

@@ -23,6 +23,7 @@ from app.audit.log import AuditEntry
 from app.auth import service as users
 from app.conversations.models import ConversationStatus, Priority
 from app.db import end_reads
+from app.directory.groups import Group
 from app.directory.organisations import FeatureKey
 from app.errors import ConflictError, InvalidInputError
 from app.events import service as events
@@ -85,8 +86,12 @@ async def start_conversation(
     invitees = await _invitees(session, user, data)
     for invitee in invitees:
         organisation_ids |= await _shared_organisations(session, invitee, data.patient_id)
+    teams = await _teams(session, data)
     sent = clock.now_to_the_millisecond()
-    parties = tuple(projection.party_of_user(person) for person in [user, *invitees])
+    parties = (
+        *(projection.party_of_user(person) for person in [user, *invitees]),
+        *teams,
+    )
     header = ConversationHeader(
         uuid=idempotency.uuid_for(request, f"conversation about {data.patient_id}"),
         patient_id=data.patient_id,
@@ -215,6 +220,35 @@ async def _invitees(session: AsyncSession, creator: User, data: ConversationCrea
             )
         invitees.append(patient_login)
     return invitees
+
+
+async def _teams(session: AsyncSession, data: ConversationCreate) -> list[Party]:
+    """The team groups asked for, each of one of the patient's organisations, or one 422
+    naming those that are not."""
+    patient_organisations = set(await organisations.patient_organisations(session, data.patient_id))
+    teams, refused = [], []
+    for group_id in sorted(set(data.group_ids)):
+        group = await groups.group_in_organisations(session, group_id, patient_organisations)
+        if group is None:
+            refused.append(group_id)
+        else:
+            teams.append(_team_party(group))
+    if refused:
+        raise InvalidInputError(
+            "These groups are not teams of the patient's organisations: "
+            f"{', '.join(map(str, refused))}.",
+            field=("body", "group_ids"),
+        )
+    return teams
+
+
+def _team_party(group: Group) -> Party:
+    return Party(
+        kind="group",
+        id=group.id,
+        display=group.name,
+        resource=f"Group/{group.fhir_id}" if group.fhir_id else None,
+    )
 
 
 async def _participants(
@@ -366,13 +400,7 @@ async def add_participant(
                 "The group must belong to one of the patient's organisations.",
                 field=("body", "group_id"),
             )
-        team = Party(
-            kind="group",
-            id=group.id,
-            display=group.name,
-            resource=f"Group/{group.fhir_id}" if group.fhir_id else None,
-        )
-        newcomer = Newcomer(team, set())
+        newcomer = Newcomer(_team_party(group), set())
     else:
         person = (
             await _participants(session, [int(data.user_id or 0)], patient_id, field="user_id")

@@ -56,7 +56,7 @@ async def run_pass(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int,
     async with sessionmaker() as session:
         due = await _due(session, now)
     marked = await _in_batches(sessionmaker, _mark(due, now))
-    cleared = await _in_batches(sessionmaker, _clear(due))
+    cleared = await _in_batches(sessionmaker, _clear(due, now))
     if marked or cleared:
         logger.info("escalation: %d conversations overdue, %d no longer", marked, cleared)
     return marked, cleared
@@ -108,8 +108,11 @@ def _mark(due: ColumnElement[bool], now: datetime) -> tuple[ColumnElement[bool],
     return condition, now
 
 
-def _clear(due: ColumnElement[bool]) -> tuple[ColumnElement[bool], None]:
-    return and_(Conversation.overdue_since.is_not(None), ~due), None
+def _clear(due: ColumnElement[bool], now: datetime) -> tuple[ColumnElement[bool], None]:
+    """Marks made by this pass's `now` that it would not make. A mark another process made
+    after it is newer than `now`, and left alone: by that process's later clock the wait
+    was long enough, though by this pass's it was not yet."""
+    return and_(Conversation.overdue_since <= now, ~due), None
 
 
 async def _in_batches(

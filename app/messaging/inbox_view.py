@@ -44,7 +44,7 @@ async def list_inbox(
     patient_id: str | None,
     cursor: str | None,
     limit: int,
-    view: InboxView = InboxView.ORGANISATION,
+    view: InboxView = InboxView.MINE,
     priority: Priority | None = None,
 ) -> Page[ConversationSummary]:
     """Staff: urgent first, then newest activity; a patient: newest activity first, their

@@ -1,5 +1,6 @@
 """Every SQL query of messaging. Reads take a visibility condition from app.access."""
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Integer,
     Row,
     ScalarSelect,
@@ -21,9 +23,9 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
-    true,
     tuple_,
     union,
     union_all,
@@ -33,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.access import service as access
-from app.access.relations import ListingShape, Source, conversation_listing
+from app.access.relations import Found, Listing, ListingShape, Source, conversation_listing
 from app.accounts.models import User
 from app.conversations.models import (
     Conversation,
@@ -53,6 +55,7 @@ from app.directory.patients import PatientMetadata
 from app.fhir.resources import Party
 from app.messaging.models import Message, MessageReceipt, ProjectionFailure
 from app.messaging.records import InboxRow, ParticipantRow, PatientRow, ThreadRow, WorkRow
+from app.messaging.schemas import COUNT_LIMIT
 from app.sql_functions import json_rows, rows_of
 
 
@@ -295,14 +298,16 @@ def _inbox_statement(
     conversations there are; every conversation the caller may read is in one source and
     one run, so the first `limit` of their union in the page's order are the page. Built
     once per shape of caller and of request."""
-    listing = conversation_listing(shape)
-    narrower = [_in_view(view, shape.groups)] if shape.is_staff else []
+    sources, narrower = _view(conversation_listing(shape), view, shape.is_staff)
     branches = [
-        _candidates(source, by_status, by_patient, paged, [*narrower, *_of_priority(priority)])
+        _candidates(
+            source, by_status, by_patient, paged, [*narrower, *_of_priority(priority)],
+            by_conversation=_by_conversation(view, priority, shape.is_staff),
+        )
         for priority, paged in slices
-        for source in listing.sources
-    ]
-    candidates = union(*branches).subquery()
+        for source in sources
+    ]  # fmt: skip
+    candidates = _union_of(branches).subquery()
     order: list[ColumnElement[Any]] = [priority_rank()] if shape.is_staff else []
     order += [Conversation.last_message_at.desc(), Conversation.id.desc()]
     return (
@@ -314,7 +319,18 @@ def _inbox_statement(
 
 
 def _of_priority(priority: Priority | None) -> list[ColumnElement[bool]]:
-    return [] if priority is None else [Conversation.priority == priority]
+    # A literal, not a parameter: PostgreSQL uses a partial index (the urgent run's) only
+    # where the query itself implies the index's condition.
+    return (
+        [] if priority is None else [Conversation.priority == literal_column(f"'{priority.value}'")]
+    )
+
+
+def _by_conversation(view: InboxView, priority: Priority | None, is_staff: bool) -> bool:
+    """Whether a run is few enough to read from the conversations' own partial indexes
+    (urgent ones; overdue ones), newest first, checking each against the source, rather
+    than walk the source's rows looking for them."""
+    return is_staff and (priority is Priority.URGENT or view is InboxView.OVERDUE)
 
 
 async def view_counts(
@@ -329,79 +345,97 @@ async def view_counts(
     statement = _counts_statement(shape)
     parameters = values | {"reader": reader_id}
     row = (await session.execute(statement, parameters)).one()
-    return {view: (row[2 * n], row[2 * n + 1]) for n, view in enumerate(InboxView)}
+    # Several sources may each give COUNT_LIMIT different ones: the sum is capped here.
+    return {
+        view: (min(row[2 * n], COUNT_LIMIT), min(row[2 * n + 1], COUNT_LIMIT))
+        for n, view in enumerate(InboxView)
+    }
 
 
 @functools.cache
 def _counts_statement(shape: ListingShape) -> Select[Any]:
+    """Each view's open and unread conversations, each counted only up to COUNT_LIMIT: every
+    source gives at most that many, so a poll reads a few hundred index entries however
+    large the practice. Unread ones are found from the reader's unread receipts."""
     listing = conversation_listing(shape)
-    unread = aliased(MessageReceipt)
+    unread = (
+        select(MessageReceipt.conversation_id)
+        .where(
+            MessageReceipt.user_id == bindparam("reader", type_=Integer),
+            MessageReceipt.read_at.is_(None),
+        )
+        .scalar_subquery()
+    )
     columns = []
     for view in InboxView:
-        readable = union(
-            *(
-                select(source.conversation_id.label("id"))
-                .join(Conversation, Conversation.id == source.conversation_id)
-                .where(
-                    source.condition,
-                    source.rest,
-                    _in_view(view, shape.groups) if shape.is_staff else true(),
-                    Conversation.status != ConversationStatus.CLOSED,
-                )
-                for source in listing.sources
-            )
-        ).subquery()
-        has_unread = exists(
-            select(1).where(
-                unread.conversation_id == readable.c.id,
-                unread.user_id == bindparam("reader", type_=Integer),
-                unread.read_at.is_(None),
-            )
-        )
-        columns.append(select(func.count()).select_from(readable).scalar_subquery())
-        columns.append(
-            select(func.count()).select_from(readable).where(has_unread).scalar_subquery()
-        )
+        sources, narrower = _view(listing, view, shape.is_staff)
+        for only_unread in (False, True):
+            found = _union_of(
+                [
+                    _first_few(
+                        select(source.conversation_id.label("id"))
+                        .join(Conversation, Conversation.id == source.conversation_id)
+                        .where(
+                            source.condition,
+                            source.rest,
+                            *narrower,
+                            Conversation.status != ConversationStatus.CLOSED,
+                            *([source.conversation_id.in_(unread)] if only_unread else []),
+                        )
+                    )
+                    for source in sources
+                ]
+            ).subquery()
+            columns.append(select(func.count()).select_from(found).scalar_subquery())
     return select(*columns)
 
 
-def _in_view(view: InboxView, groups: int) -> ColumnElement[bool]:
-    """Which of the conversations a staff member may read a view shows: `mine` (taking
-    part in person or through a group, or assigned to them or one of their groups),
-    `teams` (through or assigned to one of their groups), `unassigned` and `overdue`
-    (open, not done), or everything (`organisation`)."""
-    reader = bindparam("reader", type_=Integer)
-    my_groups = [bindparam(f"listing_group_{n}", type_=Integer) for n in range(groups)]
+def _union_of(branches: Sequence[Select[Any]]) -> Select[Any] | CompoundSelect[Any]:
+    """The branches' ids together; none at all when there are no branches (the `teams`
+    view of someone in no group)."""
+    if not branches:
+        return select(Conversation.id).where(false())
+    return union(*branches)
+
+
+def _first_few(branch: Select[Any]) -> Select[Any]:
+    """At most COUNT_LIMIT of a source's rows (SQLite takes LIMIT inside a UNION only from
+    a subquery)."""
+    inner = branch.limit(COUNT_LIMIT).subquery()
+    return select(inner.c.id)
+
+
+def _view(
+    listing: Listing, view: InboxView, is_staff: bool
+) -> tuple[tuple[Source, ...], list[ColumnElement[bool]]]:
+    """Where a view's conversations are found, and what else they must be: `mine` (taking
+    part in person or through a group, or assigned to the caller or one of their groups)
+    and `teams` (through or assigned to one of their groups) from those relations alone,
+    each candidate checked against the whole read rule; `unassigned` and `overdue` (open,
+    not done) and `organisation` from every source. A patient's inbox is every source."""
+    if not is_staff:
+        return listing.sources, []
+    if view in (InboxView.MINE, InboxView.TEAMS):
+        ways: tuple[Found, ...] = (Found.THROUGH_GROUP, Found.ASSIGNED_TO_GROUP)
+        if view is InboxView.MINE:
+            ways += (Found.IN_PERSON, Found.ASSIGNED)
+        found = listing.found(*ways)
+        return tuple(dataclasses.replace(each, rest=listing.readable) for each in found), []
     task = aliased(ConversationTask)
-    part = aliased(ConversationParticipant)
 
     def has_task(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
         return exists(select(1).where(task.conversation_id == Conversation.id, *conditions))
 
-    def takes_part(condition: ColumnElement[bool]) -> ColumnElement[bool]:
-        return exists(select(1).where(part.conversation_id == Conversation.id, condition))
-
-    through_groups = [
-        takes_part(part.group_id.in_(my_groups)),
-        has_task(task.assignee_group_id.in_(my_groups)),
-    ] if my_groups else []  # fmt: skip
-    still_to_do = and_(
+    still_to_do = [
         Conversation.status != ConversationStatus.CLOSED,
         ~has_task(task.status == TaskStatus.COMPLETED),
-    )
-    if view is InboxView.MINE:
-        return or_(
-            takes_part(part.user_id == reader), has_task(task.assignee_user_id == reader),
-            *through_groups,
-        )  # fmt: skip
-    if view is InboxView.TEAMS:
-        return or_(false(), *through_groups)
+    ]
     if view is InboxView.UNASSIGNED:
         assigned = or_(task.assignee_user_id.is_not(None), task.assignee_group_id.is_not(None))
-        return and_(still_to_do, ~has_task(assigned))
+        return listing.sources, [*still_to_do, ~has_task(assigned)]
     if view is InboxView.OVERDUE:
-        return and_(still_to_do, Conversation.overdue_since.is_not(None))
-    return true()
+        return listing.sources, [*still_to_do, Conversation.overdue_since.is_not(None)]
+    return listing.sources, []
 
 
 def _candidates(
@@ -410,12 +444,19 @@ def _candidates(
     by_patient: bool,
     paged: bool,
     narrower: Sequence[ColumnElement[bool]] = (),
+    *,
+    by_conversation: bool = False,
 ) -> Select[int]:
+    recency, conversation_id = (
+        (Conversation.last_message_at, Conversation.id)
+        if by_conversation
+        else (source.recency, source.conversation_id)
+    )
     branch = (
         select(source.conversation_id.label("id"))
         .join(Conversation, Conversation.id == source.conversation_id)
         .where(source.condition, source.rest, *narrower)
-        .order_by(source.recency.desc(), source.conversation_id.desc())
+        .order_by(recency.desc(), conversation_id.desc())
         .limit(_INBOX_LIMIT)
     )
     if by_status:
@@ -424,7 +465,7 @@ def _candidates(
         branch = branch.where(Conversation.patient_id == bindparam("inbox_patient"))
     if paged:
         after = tuple_(bindparam("inbox_after_at", type_=UtcDateTime), bindparam("inbox_after_id"))
-        branch = branch.where(tuple_(source.recency, source.conversation_id) < after)
+        branch = branch.where(tuple_(recency, conversation_id) < after)
     # SQLite takes ORDER BY and LIMIT inside a UNION only from a subquery.
     inner = branch.subquery()
     return select(inner.c.id)

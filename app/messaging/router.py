@@ -51,7 +51,7 @@ async def inbox(
     patient_id: PatientQueryId = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-    view: InboxView = InboxView.ORGANISATION,
+    view: InboxView = InboxView.MINE,
     priority: Priority | None = None,
 ) -> Page[ConversationSummary]:
     """The caller's conversations, newest activity first, with unread counts: for staff,

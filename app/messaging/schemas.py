@@ -44,6 +44,11 @@ class ConversationCreate(BaseModel):
     patient_id: PatientId
     subject: Subject | None = None
     participant_ids: list[RowId] = Field(default_factory=list, max_length=50)
+    group_ids: list[RowId] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Team groups of the patient's organisations that take part from the start.",
+    )
     include_patient: bool = False
     priority: Priority = Priority.ROUTINE
     message: FirstMessage
@@ -211,9 +216,20 @@ class ReadResult(BaseModel):
     unread_count: int
 
 
+# Counts are exact below this and this number means "this many or more" (a tab shows
+# "99+"): counting further would read every conversation of a large practice per poll.
+COUNT_LIMIT = 100
+
+
 class ViewCount(BaseModel):
-    open: int = Field(description="Conversations in the view that are not closed.")
-    unread: int = Field(description="Of those, the ones with messages the caller has not read.")
+    open: int = Field(
+        description=f"Conversations in the view that are not closed; {COUNT_LIMIT} means "
+        f"{COUNT_LIMIT} or more."
+    )
+    unread: int = Field(
+        description=f"Of those, the ones with messages the caller has not read; {COUNT_LIMIT} "
+        f"means {COUNT_LIMIT} or more."
+    )
 
 
 class InboxCounts(BaseModel):

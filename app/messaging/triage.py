@@ -7,6 +7,7 @@ Who may do this is who may close or reopen it (`CONVERSATION_CHANGE_STATUS`): th
 team, who may message patients."""
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -111,6 +112,29 @@ async def mark_done(
     await events.publish(session, "conversation.updated", conversation_id, changed="done")
     audit_view(session, view, "conversations.done" if done else "conversations.undone")
     return await detail_of(session, view)
+
+
+@dataclass(frozen=True)
+class Assignable:
+    """Whom work may be offered to on a conversation's page: the staff and the team groups
+    of its organisations (`assign` checks the one chosen, as for the API)."""
+
+    people: list[tuple[int, str]]
+    groups: list[tuple[int, str]]
+
+
+async def assignable(session: AsyncSession, user: User, conversation_id: int) -> Assignable:
+    view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
+    organisation_ids = set(await repository.organisation_ids(session, view.conversation.id))
+    people: dict[int, str] = {}
+    for organisation_id in sorted(organisation_ids):
+        for person in await organisations.staff_of(session, organisation_id):
+            people[person.id] = person.name
+    teams = await groups.of_organisations(session, organisation_ids)
+    return Assignable(
+        people=sorted(people.items(), key=lambda item: (item[1], item[0])),
+        groups=[(group.id, group.name) for group in teams],
+    )
 
 
 async def _task(session: AsyncSession, view: ConversationView) -> ConversationTask:

@@ -18,6 +18,7 @@ from app.dependencies import (
 )
 from app.errors import AppError, InvalidInputError
 from app.events import streaming
+from app.groups import service as groups
 from app.ids import OPTIONAL_PATIENT_ID_PATTERN, BigPathId, PathId, PatientQueryId
 from app.messaging import conversations, inbox_view
 from app.messaging.schemas import (
@@ -27,21 +28,13 @@ from app.messaging.schemas import (
 from app.organisations import service as organisations
 from app.pagination import Page
 from app.patients import service as patients
-from app.web import patient_picker
+from app.web import inbox_tabs, patient_picker
 from app.web.conversation_page import conversation_page, for_patients
 from app.web.dependencies import CsrfChecked, WebActor, WebPrincipal
 from app.web.forms import field_errors, form_values, parse
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-VIEW_TABS = [
-    (InboxView.ORGANISATION.value, "Everything"),
-    (InboxView.MINE.value, "Mine"),
-    (InboxView.TEAMS.value, "My teams"),
-    (InboxView.UNASSIGNED.value, "Unassigned"),
-    (InboxView.OVERDUE.value, "Overdue"),
-]
 
 
 @router.get("/")
@@ -60,9 +53,10 @@ async def inbox(
     status: str = "",
     patient_id: PatientQueryId = None,
     cursor: str | None = None,
-    view: InboxView = InboxView.ORGANISATION,
+    view: InboxView = InboxView.MINE,
 ) -> HTMLResponse:
     chosen = ConversationStatus(status) if status in ConversationStatus._value2member_map_ else None
+    is_patient = principal.user.system_permissions is SystemPermission.PATIENT
     page = await inbox_view.list_inbox(
         session,
         principal.user,
@@ -79,7 +73,7 @@ async def inbox(
         title="Inbox",
         conversations=page.items,
         view=view.value,
-        views=VIEW_TABS,
+        views=[] if is_patient else await inbox_tabs.view_tabs(session, principal.user),
         status=status if chosen else "",
         next_cursor=page.next_cursor,
     )
@@ -154,6 +148,7 @@ async def _new_form(
         q=patient_q,
         found=await patient_picker.find(session, actor, patient_q),
         colleagues=await organisations.colleagues_of(session, user_id) if patient else [],
+        teams=await groups.teams_of_colleagues(session, user_id) if patient else [],
         values=values,
         errors=errors,
     )
@@ -175,7 +170,9 @@ async def start(
                 "patient_id": values.get("patient_id", ""),
                 "subject": values.get("subject") or None,
                 "participant_ids": values.get("participant_ids", []),
+                "group_ids": values.get("group_ids", []),
                 "include_patient": bool(values.get("include_patient")),
+                "priority": "urgent" if values.get("urgent") else "routine",
                 "message": {"text": values.get("text", "")},
             },
         )

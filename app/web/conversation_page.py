@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import SystemPermission, User
-from app.messaging import thread_view
+from app.messaging import thread_view, triage
 from app.organisations import service as organisations
 from app.organisations.settings import DEFAULT_EMERGENCY_TEXT
 from app.web import patient_wording
@@ -69,4 +69,9 @@ async def conversation_page(
         attachments_on=opened.attachments_on,
         unsent=unsent,
         send_key=unsent.send_key if unsent and unsent.send_key else uuid.uuid4().hex,
+        assignable=(
+            await triage.assignable(session, user, conversation_id)
+            if detail.can_change_status
+            else None
+        ),
     )

@@ -14,6 +14,7 @@ from app.access.levels import at_least
 from app.accounts.models import SystemPermission, User
 from app.patients import nhs_number
 from app.patients.service import age_on
+from app.web import durations
 from app.web.sessions import SESSION_COOKIE, csrf_token
 
 
@@ -26,6 +27,7 @@ def born(birth_date: date) -> str:
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TEMPLATES.env.filters["nhs"] = nhs_number.shown
 TEMPLATES.env.filters["born"] = born
+TEMPLATES.env.filters["waited"] = durations.waited
 STATIC_DIR = Path(__file__).parent / "static"
 # What the pages may load and run: only themselves; never inline script.
 PAGE_POLICY = (

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
 from app.dependencies import FhirDep, SessionDep
+from app.errors import InvalidInputError
 from app.ids import PathId
 from app.messaging import conversations, triage
 from app.messaging.schemas import AssigneeUpdate, DoneUpdate, StatusUpdate
@@ -38,6 +39,25 @@ async def assign_to_me(
     conversation_id: PathId, principal: WebPrincipal, session: SessionDep, fhir: FhirDep
 ) -> Response:
     data = AssigneeUpdate(user_id=principal.user.id)
+    await triage.assign(session, fhir, principal.user, conversation_id, data)
+    return _back(conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/assign")
+async def assign_to(
+    conversation_id: PathId,
+    principal: WebPrincipal,
+    session: SessionDep,
+    fhir: FhirDep,
+    assignee: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """To a person (`user:<id>`) or a team group (`group:<id>`) picked from the page."""
+    kind, _, number = assignee.partition(":")
+    if kind not in ("user", "group") or not number.isdigit() or len(number) > 12:
+        raise InvalidInputError(
+            "Choose a person or a team to assign to.", field=("body", "assignee")
+        )
+    data = parse(AssigneeUpdate, {f"{kind}_id": int(number)})
     await triage.assign(session, fhir, principal.user, conversation_id, data)
     return _back(conversation_id)
 

@@ -15,7 +15,7 @@ from app.conversations.models import Conversation
 from app.db import create_engine
 from tests.support.auth import Account
 from tests.support.conversations import Thread, send, start_conversation
-from tests.support.world import call, ok, staff_member
+from tests.support.world import World, call, ok, staff_member
 
 
 async def listed(client: httpx.AsyncClient, reader: Account, view: str, **params: Any) -> set[int]:
@@ -179,3 +179,29 @@ async def test_a_cursor_that_is_not_ours_is_refused(
                           params={"cursor": forged.decode()})  # fmt: skip
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_conversation_starts_with_teams_of_the_patients_organisations_only(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    ours = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json={
+        "name": "Results", "organisation_id": world.org_a,
+        "member_ids": [world.nurse_a.id]}))  # fmt: skip
+    theirs = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json={
+        "name": "Hilltop team", "organisation_id": world.org_b,
+        "member_ids": [world.clinician_b.id]}))  # fmt: skip
+
+    def start(*group_ids: int) -> dict[str, Any]:
+        return {"patient_id": world.patient_1, "group_ids": list(group_ids),
+                "message": {"text": "Please review"}}  # fmt: skip
+
+    refused = await call(client, "POST", "/api/v1/conversations", world.clinician_a,
+                         json=start(ours["id"], theirs["id"]))  # fmt: skip
+    started = await ok(await call(client, "POST", "/api/v1/conversations", world.clinician_a,
+                                  json=start(ours["id"])))  # fmt: skip
+
+    assert refused.status_code == 422
+    assert str(theirs["id"]) in refused.json()["detail"]
+    assert await listed(client, world.clinician_b, "organisation") == set()
+    assert await listed(client, world.nurse_a, "teams") == {started["id"]}
+    assert ("group", ours["id"]) in {(p["kind"], p["id"]) for p in started["participants"]}
