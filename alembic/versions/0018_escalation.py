@@ -1,5 +1,7 @@
-"""escalation: how long each organisation lets a patient wait for a reply, when each
-conversation turned overdue, and an index for the urgent run of staff inboxes
+"""escalation and urgency: how long each organisation lets a patient wait for a reply,
+when each conversation turned overdue; and each conversation's urgency copied, like its
+recency (0012), onto its participant and organisation rows, whose inbox indexes now read
+urgent ones first
 
 Revision ID: 0018
 Revises: 0017
@@ -17,7 +19,75 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+COPIES = ("conversation_participants", "conversation_organisations")
+KEYS = {
+    "ix_conversation_participants_user_recency": ("conversation_participants", "user_id"),
+    "ix_conversation_participants_group_recency": ("conversation_participants", "group_id"),
+    "ix_conversation_organisations_recency": ("conversation_organisations", "organisation_id"),
+}
+
+POSTGRESQL = [
+    """
+CREATE FUNCTION parley_copy_urgency_down() RETURNS trigger AS $$
+BEGIN
+    UPDATE conversation_participants SET urgent = (NEW.priority = 'urgent')
+        WHERE conversation_id = NEW.id;
+    UPDATE conversation_organisations SET urgent = (NEW.priority = 'urgent')
+        WHERE conversation_id = NEW.id;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql""",
+    """
+CREATE TRIGGER conversations_urgency AFTER UPDATE OF priority ON conversations
+    FOR EACH ROW WHEN (NEW.priority IS DISTINCT FROM OLD.priority)
+    EXECUTE FUNCTION parley_copy_urgency_down()""",
+    # A new row takes both copies from its conversation (0012's function, widened).
+    """
+CREATE OR REPLACE FUNCTION parley_take_recency() RETURNS trigger AS $$
+BEGIN
+    SELECT last_message_at, priority = 'urgent' INTO NEW.last_message_at, NEW.urgent
+        FROM conversations WHERE id = NEW.conversation_id;
+    RETURN NEW;
+END $$ LANGUAGE plpgsql""",
+]
+
+SQLITE = [
+    """
+CREATE TRIGGER conversations_urgency AFTER UPDATE OF priority ON conversations
+    FOR EACH ROW WHEN NEW.priority IS NOT OLD.priority
+BEGIN
+    UPDATE conversation_participants SET urgent = (NEW.priority = 'urgent')
+        WHERE conversation_id = NEW.id;
+    UPDATE conversation_organisations SET urgent = (NEW.priority = 'urgent')
+        WHERE conversation_id = NEW.id;
+END""",
+    *(
+        f"""
+CREATE TRIGGER {table}_urgency AFTER INSERT ON {table}
+BEGIN
+    UPDATE {table} SET urgent =
+        (SELECT priority = 'urgent' FROM conversations WHERE id = NEW.conversation_id)
+        WHERE rowid = NEW.rowid;
+END"""
+        for table in COPIES
+    ),
+]
+
+
 def upgrade() -> None:
+    for table in COPIES:
+        op.add_column(
+            table, sa.Column("urgent", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        op.execute(
+            f"UPDATE {table} SET urgent = (SELECT priority = 'urgent' FROM conversations"
+            f" WHERE conversations.id = {table}.conversation_id)"
+        )
+    for name, (table, key) in KEYS.items():
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, [key, "urgent", "last_message_at", "conversation_id"])
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in SQLITE if sqlite else POSTGRESQL:
+        op.execute(statement)
     op.add_column(
         "organisations",
         sa.Column(
@@ -53,6 +123,28 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    op.execute("DROP TRIGGER conversations_urgency" + ("" if sqlite else " ON conversations"))
+    if sqlite:
+        for table in COPIES:
+            op.execute(f"DROP TRIGGER {table}_urgency")
+    else:
+        op.execute("DROP FUNCTION parley_copy_urgency_down()")
+        op.execute(
+            """
+CREATE OR REPLACE FUNCTION parley_take_recency() RETURNS trigger AS $$
+BEGIN
+    NEW.last_message_at := (SELECT last_message_at FROM conversations
+                            WHERE id = NEW.conversation_id);
+    RETURN NEW;
+END $$ LANGUAGE plpgsql"""
+        )
+    for name, (table, key) in KEYS.items():
+        op.drop_index(name, table_name=table)
+        op.create_index(name, table, [key, "last_message_at", "conversation_id"])
+    for table in COPIES:
+        # Plain DROP COLUMN (SQLite 3.35+): a batch rebuild would trip 0012's triggers.
+        op.drop_column(table, "urgent")
     op.drop_index("ix_conversations_overdue_recency", table_name="conversations")
     op.drop_index("ix_conversations_waiting", table_name="conversations")
     op.drop_index("ix_conversations_urgent_recency", table_name="conversations")

@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -157,12 +159,14 @@ class ConversationParticipant(Base):
         Index(
             "ix_conversation_participants_user_recency",
             "user_id",
+            "urgent",
             "last_message_at",
             "conversation_id",
         ),
         Index(
             "ix_conversation_participants_group_recency",
             "group_id",
+            "urgent",
             "last_message_at",
             "conversation_id",
         ),
@@ -181,9 +185,10 @@ class ConversationParticipant(Base):
     )
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     last_read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # The conversation's own, copied by triggers (migration 0012): an inbox reads its
-    # candidates newest first from this row's index.
+    # The conversation's own, copied by triggers (migrations 0012, 0018): an inbox reads
+    # its candidates urgent first, then newest first, from this row's index.
     last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ConversationOrganisation(Base):
@@ -194,6 +199,7 @@ class ConversationOrganisation(Base):
         Index(
             "ix_conversation_organisations_recency",
             "organisation_id",
+            "urgent",
             "last_message_at",
             "conversation_id",
         ),
@@ -208,3 +214,4 @@ class ConversationOrganisation(Base):
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     # The conversation's own, copied by triggers, as on participants.
     last_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

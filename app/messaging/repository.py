@@ -1,6 +1,5 @@
 """Every SQL query of messaging. Reads take a visibility condition from app.access."""
 
-import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     tuple_,
     union,
     union_all,
@@ -298,14 +298,16 @@ def _inbox_statement(
     conversations there are; every conversation the caller may read is in one source and
     one run, so the first `limit` of their union in the page's order are the page. Built
     once per shape of caller and of request."""
-    sources, narrower = _view(conversation_listing(shape), view, shape.is_staff)
+    by_conversation = shape.is_staff and view is InboxView.OVERDUE
+    found_in = _view(conversation_listing(shape), view, shape.is_staff)
     branches = [
         _candidates(
-            source, by_status, by_patient, paged, [*narrower, *_of_priority(priority)],
-            by_conversation=_by_conversation(view, priority, shape.is_staff),
+            source, by_status, by_patient, paged,
+            [*narrower, *_of_priority(priority, source, by_conversation)],
+            by_conversation=by_conversation,
         )
         for priority, paged in slices
-        for source in sources
+        for source, narrower in found_in
     ]  # fmt: skip
     candidates = _union_of(branches).subquery()
     order: list[ColumnElement[Any]] = [priority_rank()] if shape.is_staff else []
@@ -318,19 +320,17 @@ def _inbox_statement(
     )
 
 
-def _of_priority(priority: Priority | None) -> list[ColumnElement[bool]]:
-    # A literal, not a parameter: PostgreSQL uses a partial index (the urgent run's) only
-    # where the query itself implies the index's condition.
-    return (
-        [] if priority is None else [Conversation.priority == literal_column(f"'{priority.value}'")]
-    )
-
-
-def _by_conversation(view: InboxView, priority: Priority | None, is_staff: bool) -> bool:
-    """Whether a run is few enough to read from the conversations' own partial indexes
-    (urgent ones; overdue ones), newest first, checking each against the source, rather
-    than walk the source's rows looking for them."""
-    return is_staff and (priority is Priority.URGENT or view is InboxView.OVERDUE)
+def _of_priority(
+    priority: Priority | None, source: Source, by_conversation: bool
+) -> list[ColumnElement[bool]]:
+    """A run's priority: from the source row's copy (its index reads urgent ones first), or,
+    for a run read from the conversations' own partial index (overdue), theirs, as a
+    literal: PostgreSQL uses a partial index only where the query implies its condition."""
+    if priority is None:
+        return []
+    if by_conversation:
+        return [Conversation.priority == literal_column(f"'{priority.value}'")]
+    return [source.urgent == (true() if priority is Priority.URGENT else false())]
 
 
 async def view_counts(
@@ -368,7 +368,7 @@ def _counts_statement(shape: ListingShape) -> Select[Any]:
     )
     columns = []
     for view in InboxView:
-        sources, narrower = _view(listing, view, shape.is_staff)
+        found_in = _view(listing, view, shape.is_staff)
         for only_unread in (False, True):
             found = _union_of(
                 [
@@ -383,7 +383,7 @@ def _counts_statement(shape: ListingShape) -> Select[Any]:
                             *([source.conversation_id.in_(unread)] if only_unread else []),
                         )
                     )
-                    for source in sources
+                    for source, narrower in found_in
                 ]
             ).subquery()
             columns.append(select(func.count()).select_from(found).scalar_subquery())
@@ -407,35 +407,48 @@ def _first_few(branch: Select[Any]) -> Select[Any]:
 
 def _view(
     listing: Listing, view: InboxView, is_staff: bool
-) -> tuple[tuple[Source, ...], list[ColumnElement[bool]]]:
-    """Where a view's conversations are found, and what else they must be: `mine` (taking
-    part in person or through a group, or assigned to the caller or one of their groups)
-    and `teams` (through or assigned to one of their groups) from those relations alone,
-    each candidate checked against the whole read rule; `unassigned` and `overdue` (open,
-    not done) and `organisation` from every source. A patient's inbox is every source."""
+) -> list[tuple[Source, list[ColumnElement[bool]]]]:
+    """Where a view's conversations are found, each source with what else they must be:
+    `mine`, those taking part in person or through a group or opened by the caller's
+    external grant, and from the organisations' sources those assigned to the caller or
+    one of their groups; `teams`, those taking part
+    through a group and those assigned to one; `unassigned` and `overdue` (open, not done)
+    and `organisation` from every source. A patient's inbox is every source."""
     if not is_staff:
-        return listing.sources, []
-    if view in (InboxView.MINE, InboxView.TEAMS):
-        ways: tuple[Found, ...] = (Found.THROUGH_GROUP, Found.ASSIGNED_TO_GROUP)
-        if view is InboxView.MINE:
-            ways += (Found.IN_PERSON, Found.ASSIGNED)
-        found = listing.found(*ways)
-        return tuple(dataclasses.replace(each, rest=listing.readable) for each in found), []
+        return [(source, []) for source in listing.sources]
+    reader = bindparam("reader", type_=Integer)
+    groups = len(listing.found(Found.THROUGH_GROUP))
+    my_groups = [bindparam(f"listing_group_{n}", type_=Integer) for n in range(groups)]
     task = aliased(ConversationTask)
 
     def has_task(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
         return exists(select(1).where(task.conversation_id == Conversation.id, *conditions))
 
+    organisations = listing.found(Found.ORGANISATION)
+    to_groups = [task.assignee_group_id.in_(my_groups)] if my_groups else []
+    if view is InboxView.MINE:
+        assigned = has_task(or_(task.assignee_user_id == reader, *to_groups))
+        # A grant is the caller's own: what it opens to them is theirs to answer.
+        taking_part = listing.found(Found.IN_PERSON, Found.THROUGH_GROUP, Found.GRANT)
+        return [(each, []) for each in taking_part] + [(each, [assigned]) for each in organisations]
+    if view is InboxView.TEAMS:
+        through: list[tuple[Source, list[ColumnElement[bool]]]] = [
+            (each, []) for each in listing.found(Found.THROUGH_GROUP)
+        ]
+        if not my_groups:
+            return through
+        return through + [(each, [has_task(*to_groups)]) for each in organisations]
     still_to_do = [
         Conversation.status != ConversationStatus.CLOSED,
         ~has_task(task.status == TaskStatus.COMPLETED),
     ]
+    narrower: list[ColumnElement[bool]] = []
     if view is InboxView.UNASSIGNED:
         assigned = or_(task.assignee_user_id.is_not(None), task.assignee_group_id.is_not(None))
-        return listing.sources, [*still_to_do, ~has_task(assigned)]
-    if view is InboxView.OVERDUE:
-        return listing.sources, [*still_to_do, Conversation.overdue_since.is_not(None)]
-    return listing.sources, []
+        narrower = [*still_to_do, ~has_task(assigned)]
+    elif view is InboxView.OVERDUE:
+        narrower = [*still_to_do, Conversation.overdue_since.is_not(None)]
+    return [(source, narrower) for source in listing.sources]
 
 
 def _candidates(

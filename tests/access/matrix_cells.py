@@ -209,10 +209,10 @@ async def read_conversation(client: httpx.AsyncClient, w: MatrixWorld, actor: Ac
 async def inbox_shows_conversation(
     client: httpx.AsyncClient, w: MatrixWorld, actor: Account
 ) -> str:
-    """The inbox filters with the same rule a single read decides by."""
-    listed = await ok(
-        await call(client, "GET", "/api/v1/conversations", actor, params={"limit": 200})
-    )
+    """The inbox filters with the same rule a single read decides by (the `organisation`
+    view: everything the caller may read)."""
+    params = {"limit": 200, "view": "organisation"}
+    listed = await ok(await call(client, "GET", "/api/v1/conversations", actor, params=params))
     return "yes" if w.conversation in [item["id"] for item in listed["items"]] else "no"
 
 
