@@ -88,6 +88,10 @@ def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in SQLITE if sqlite else POSTGRESQL:
         op.execute(statement)
+    # A message sent as urgent (its Communication's priority).
+    op.add_column(
+        "messages", sa.Column("urgent", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.add_column(
         "organisations",
         sa.Column(
@@ -149,4 +153,5 @@ END $$ LANGUAGE plpgsql"""
     op.drop_index("ix_conversations_waiting", table_name="conversations")
     op.drop_index("ix_conversations_urgent_recency", table_name="conversations")
     op.drop_column("conversations", "overdue_since")
+    op.drop_column("messages", "urgent")
     op.drop_column("organisations", "escalate_unanswered_after_hours")

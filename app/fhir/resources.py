@@ -134,6 +134,12 @@ class MessageRecord:
     attachment: AttachmentRef | None = None
     amends_fhir_id: str | None = None
     fhir_id: str | None = None
+    # FHIR's request priority (routine, urgent, asap, stat); None: not given (routine).
+    priority: str | None = None
+
+    @property
+    def urgent(self) -> bool:
+        return self.priority in URGENT_PRIORITIES
 
     def sent_by(self, user_id: int) -> bool:
         sender = self.sender
@@ -273,6 +279,8 @@ def build_message(message: MessageRecord) -> Communication:
     }
     if message.recipients:
         document["recipient"] = [_reference(party) for party in message.recipients]
+    if message.priority is not None:
+        document["priority"] = message.priority
     if message.amends_fhir_id is not None:
         # Standard: the original it answers; Parley's own category and extension stay for
         # Parley's rebuild. A Provenance (`build_revision`) marks the revision for searches.
@@ -452,6 +460,7 @@ def parse_message(communication: Communication) -> MessageRecord:
         attachment=attachment,
         amends_fhir_id=_amended_id(communication),
         fhir_id=communication.id,
+        priority=communication.priority,
     )
 
 

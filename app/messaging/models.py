@@ -6,6 +6,7 @@ from enum import StrEnum
 from uuid import UUID, uuid4
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -62,6 +64,8 @@ class Message(Base):
     attachment_title: Mapped[str | None] = mapped_column(String(200))
     attachment_duration_ms: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # Sent as urgent (its Communication's priority urgent, asap or stat).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class MessageReceipt(Base):

@@ -40,6 +40,7 @@ def text_message(
     sent: datetime,
     text: str,
     amends_fhir_id: str | None = None,
+    priority: str | None = None,
 ) -> MessageRecord:
     return MessageRecord(
         uuid=uuid,
@@ -50,6 +51,7 @@ def text_message(
         sent=sent,
         text=text,
         amends_fhir_id=amends_fhir_id,
+        priority=priority,
     )
 
 

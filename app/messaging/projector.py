@@ -251,6 +251,7 @@ async def project_message(
         "attachment_title": attachment.title if attachment else None,
         "attachment_duration_ms": attachment.duration_ms if attachment else None,
         "created_at": record.sent,
+        "urgent": record.urgent,
     }
     values: dict[str, Any] = {f"m_{name}": value for name, value in row.items()} | {
         "conversation": conversation_id,

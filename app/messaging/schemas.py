@@ -59,6 +59,11 @@ class MessageCreate(BaseModel):
 
     text: MessageText
     amends_id: BigRowId | None = Field(default=None, description="The message this one corrects.")
+    priority: Priority | None = Field(
+        default=None,
+        description="urgent: the message's FHIR priority, and the conversation is marked "
+        "urgent too (the care team only).",
+    )
 
 
 class StatusUpdate(BaseModel):
@@ -209,6 +214,7 @@ class MessageRead(BaseModel):
     sent_at: datetime
     delivered_to: list[int]
     read_by: list[int]
+    urgent: bool = Field(default=False, description="Sent as urgent.")
 
 
 class ReadResult(BaseModel):

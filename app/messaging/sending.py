@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.access.actions import Action
 from app.accounts.models import SystemPermission, User
+from app.conversations.models import Priority
 from app.db import end_reads
 from app.errors import ConflictError, InvalidInputError
 from app.fhir.protocol import BinaryContent, FhirGateway
@@ -25,7 +26,14 @@ from app.idempotency import keys as idempotency
 from app.idempotency.keys import KeyedRequest
 from app.media.preparation import prepare
 from app.media.workers import MediaWorkers
-from app.messaging import projection, projector, repository, thread_view, write_path
+from app.messaging import (
+    conversations,
+    projection,
+    projector,
+    repository,
+    thread_view,
+    write_path,
+)
 from app.messaging.clock import reserve_send_time
 from app.messaging.gate import ConversationView, load_view, refuse_if_closed
 from app.messaging.models import Message
@@ -34,6 +42,7 @@ from app.messaging.schemas import (
     MessageCreate,
     MessageRead,
     PersonRead,
+    StatusUpdate,
 )
 from app.messaging.task_record import DoneWork
 
@@ -50,9 +59,15 @@ async def send_message(
     if (earlier := await idempotency.earlier_answer(session, request)) is not None:
         return MessageRead.model_validate_json(earlier)
     refuse_if_closed(view)
+    urgent = _urgent(view, data)
     amended = await _amendable(session, view, data.amends_id)
     recipients = await _recipients(session, view)
     reopening = await _done_work_to_reopen(session, view)
+    if urgent and view.conversation.priority is not Priority.URGENT:
+        # An urgent message makes its conversation urgent (its header first, as a PATCH
+        # does): the team sees it first in every view.
+        raised = StatusUpdate(priority=Priority.URGENT)
+        await conversations.change_status(session, fhir, user, conversation_id, raised)
     sent = await reserve_send_time(session, conversation_id)
     await session.commit()  # the gate's reads and the clock: nothing waits on FHIR
     record = projection.text_message(
@@ -64,6 +79,7 @@ async def send_message(
         sent=sent,
         text=data.text,
         amends_fhir_id=amended.fhir_id if amended else None,
+        priority=Priority.URGENT.value if urgent else None,
     )
     return await _write(
         session, fhir, view, record, request, amends_id=data.amends_id, reopening=reopening
@@ -142,6 +158,18 @@ async def send_attachment(
 async def _recipients(session: AsyncSession, view: ConversationView) -> tuple[Party, ...]:
     taking_part = await repository.participants(session, view.conversation.id)
     return projection.recipients_of(taking_part, view.user)
+
+
+def _urgent(view: ConversationView, data: MessageCreate) -> bool:
+    """Urgency is the care team's to give, as for a conversation: a patient's emergency is
+    for 999 or 111, which their page says wherever they write."""
+    if data.priority is not Priority.URGENT:
+        return False
+    if not view.may(Action.CONVERSATION_CHANGE_STATUS):
+        raise InvalidInputError(
+            "Only the care team sends a message as urgent.", field=("body", "priority")
+        )
+    return True
 
 
 async def _done_work_to_reopen(session: AsyncSession, view: ConversationView) -> DoneWork | None:
@@ -239,6 +267,7 @@ def _just_sent(
         sent_at=record.sent,
         delivered_to=[],
         read_by=[],
+        urgent=record.urgent,
     )
 
 

@@ -36,7 +36,7 @@ from app.messaging.models import Message, MessageReceipt
 MESSAGE_COLUMNS = (
     "uuid", "fhir_id", "conversation_id", "sender_id", "sender_display", "type", "body",
     "amends_id", "attachment_binary_id", "attachment_content_type", "attachment_size",
-    "attachment_sha1", "attachment_title", "attachment_duration_ms", "created_at",
+    "attachment_sha1", "attachment_title", "attachment_duration_ms", "created_at", "urgent",
 )  # fmt: skip
 # Parameters are named `m_<column>`: a parameter may not share a column's name here.
 INSERT_MESSAGE = (

@@ -104,6 +104,7 @@ def message_read(row: ThreadRow) -> MessageRead:
         sent_at=message.created_at,
         delivered_to=row.delivered_to,
         read_by=row.read_by,
+        urgent=message.urgent,
     )
 
 

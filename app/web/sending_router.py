@@ -36,6 +36,7 @@ async def send(
     form = await request.form()
     text = _single(form, "text").strip()
     amends = _single(form, "amends_id")
+    urgent = _single(form, "urgent") == "true"
     given_key = _single(form, "send_key")
     key = given_key if len(given_key) == _KEY_LENGTH and given_key.isalnum() else None
     user = principal.user
@@ -49,7 +50,7 @@ async def send(
                 session, fhir, user, conversation_id, sent, None, workers=workers
             )
         else:
-            await _send_text(session, fhir, user, conversation_id, text, amends, key)
+            await _send_text(session, fhir, user, conversation_id, text, amends, key, urgent=urgent)
     except AppError as error:
         if error.status in (401, 404):
             raise  # not this person's conversation: a page that says so, and nothing more
@@ -82,12 +83,15 @@ async def _send_text(
     text: str,
     amends: str,
     key: str | None,
+    *,
+    urgent: bool = False,
 ) -> None:
     """A message or a correction, under the page's send key: sent again after the records
     system did not answer, the same text finds the message it may have made."""
     if not text:
         raise InvalidInputError("Write a message, or attach a file.", field=("body", "text"))
-    data = parse(MessageCreate, {"text": text, "amends_id": amends})
+    fields = {"text": text, "amends_id": amends} | ({"priority": "urgent"} if urgent else {})
+    data = parse(MessageCreate, fields)
     keyed = idempotency.keyed(
         key,
         user_id=user.id,

@@ -60,6 +60,32 @@ async def test_urgent_is_kept_on_the_thread_header_and_shown_in_the_inbox(
     assert header.priority == "urgent"
 
 
+async def test_an_urgent_message_is_urgent_in_fhir_and_makes_its_conversation_urgent(
+    client: httpx.AsyncClient, thread: Thread, settings: Settings
+) -> None:
+    world = thread.world
+    urgent = {"text": "Please call us today", "priority": "urgent"}
+    sent = await ok(await call(client, "POST", f"{thread.url}/messages", world.clinician_a,
+                               json=urgent))  # fmt: skip
+    by_patient = await call(client, "POST", f"{thread.url}/messages", world.patient_1_user,
+                            json={"text": "Help", "priority": "urgent"})  # fmt: skip
+    routine = await ok(await send(client, thread, world.clinician_a, "And bring your inhaler"))
+    page = await ok(await call(client, "GET", f"{thread.url}/messages", world.patient_1_user))
+
+    assert sent["urgent"] is True
+    assert routine["urgent"] is False
+    async with fhir_gateway(settings) as fhir:
+        communication = await fhir.read(Communication, sent["fhir_id"])
+        plain = await fhir.read(Communication, routine["fhir_id"])
+    assert communication.priority == "urgent"
+    assert plain.priority is None
+    assert (await detail(client, thread, world.clinician_a))["priority"] == "urgent"
+    assert by_patient.status_code == 422  # a patient's emergency is for 999 or 111
+    assert "Help" not in [message["text"] for message in page["items"]]
+    # The patient reads which message the team sent as urgent.
+    assert [m["urgent"] for m in page["items"] if m["id"] == sent["id"]] == [True]
+
+
 async def test_a_conversation_can_start_urgent(client: httpx.AsyncClient, thread: Thread) -> None:
     world = thread.world
     body = {"patient_id": world.patient_1, "priority": "urgent", "message": {"text": "Call me"}}
