@@ -37,6 +37,16 @@ async def allow(client: httpx.AsyncClient, world: World, hours: float | None) ->
     return settings
 
 
+async def turned_overdue(client: httpx.AsyncClient, thread: Thread) -> Account:
+    """The patient has written and waited past a short allowance: the conversation is
+    overdue for its clinician, whom this answers."""
+    world = thread.world
+    await allow(client, world, ALLOWANCE_HOURS)
+    await ok(await send(client, thread, world.patient_1_user, "Is my prescription ready?"))
+    assert await eventually_listed(client, world.clinician_a, "overdue", {thread.id})
+    return world.clinician_a
+
+
 def overdue_events(events: list[ReceivedEvent], conversation_id: int) -> list[ReceivedEvent]:
     return [
         event for event in events
@@ -73,11 +83,7 @@ async def test_a_wait_longer_than_the_organisation_allows_turns_overdue_once(
 async def test_a_clinicians_reply_ends_the_wait_and_a_correction_does_not(
     client: httpx.AsyncClient, thread: Thread
 ) -> None:
-    world = thread.world
-    reader = world.clinician_a
-    await allow(client, world, ALLOWANCE_HOURS)
-    await ok(await send(client, thread, world.patient_1_user, "Is my prescription ready?"))
-    await eventually_listed(client, reader, "overdue", {thread.id})
+    reader = await turned_overdue(client, thread)
     earlier = await ok(await call(client, "GET", f"{thread.url}/messages", reader))
     mine = [m for m in earlier["items"] if m["sender"]["id"] == reader.id][-1]
 
@@ -95,10 +101,7 @@ async def test_done_ends_the_wait_and_the_next_patient_message_starts_a_new_one(
     client: httpx.AsyncClient, thread: Thread
 ) -> None:
     world = thread.world
-    reader = world.clinician_a
-    await allow(client, world, ALLOWANCE_HOURS)
-    await ok(await send(client, thread, world.patient_1_user, "Is my prescription ready?"))
-    await eventually_listed(client, reader, "overdue", {thread.id})
+    reader = await turned_overdue(client, thread)
 
     await ok(await call(client, "POST", f"{thread.url}/done", reader, json={"note": "Phoned"}))
     done = await ok(await call(client, "GET", thread.url, reader))
@@ -118,10 +121,7 @@ async def test_allowing_longer_or_switching_escalation_off_clears_overdue(
     client: httpx.AsyncClient, thread: Thread
 ) -> None:
     world = thread.world
-    reader = world.clinician_a
-    await allow(client, world, ALLOWANCE_HOURS)
-    await ok(await send(client, thread, world.patient_1_user, "Is my prescription ready?"))
-    await eventually_listed(client, reader, "overdue", {thread.id})
+    reader = await turned_overdue(client, thread)
 
     off = await allow(client, world, 0)
     assert off["escalate_unanswered_after_hours"] == 0
