@@ -46,6 +46,7 @@ async def list_inbox(
     limit: int,
     view: InboxView = InboxView.MINE,
     priority: Priority | None = None,
+    assigned_to_me: bool = False,
 ) -> Page[ConversationSummary]:
     """Staff: urgent first, then newest activity; a patient: newest activity first, their
     conversations whatever the view or priority asked for (urgency is the care team's).
@@ -63,6 +64,7 @@ async def list_inbox(
         reader_id=user.id,
         view=view,
         priority=priority if staff else None,
+        assigned_to_reader=assigned_to_me and staff,
     )
     page = rows[:limit]
     items = [summary_of(row, for_staff=staff) for row in page]

@@ -237,13 +237,16 @@ async def inbox_page(
     reader_id: int,
     view: InboxView = InboxView.ORGANISATION,
     priority: Priority | None = None,
+    assigned_to_reader: bool = False,
 ) -> list[InboxRow]:
     """Staff: urgent first, then newest activity; a patient: newest activity first. Each
     conversation as a summary shows it (`_summary_row`)."""
     slices = _slices(shape.is_staff, priority, after)
     if not slices:
         return []  # the page before held the last of what was asked for
-    statement = _inbox_statement(shape, status is not None, patient_id is not None, view, slices)
+    statement = _inbox_statement(
+        shape, status is not None, patient_id is not None, view, slices, assigned_to_reader
+    )
     parameters = values | {
         "reader": reader_id,
         "inbox_limit": limit,
@@ -292,6 +295,7 @@ def _inbox_statement(
     by_patient: bool,
     view: InboxView,
     slices: tuple[_Slice, ...],
+    assigned_to_reader: bool = False,
 ) -> Select[Any]:
     """Each source gives, for each run, its newest `limit` readable conversations from an
     index of its own, so a page costs about `limit` rows a source and run, however many
@@ -300,6 +304,13 @@ def _inbox_statement(
     once per shape of caller and of request."""
     by_conversation = shape.is_staff and view is InboxView.OVERDUE
     found_in = _view(conversation_listing(shape), view, shape.is_staff)
+    if assigned_to_reader and shape.is_staff:
+        task = aliased(ConversationTask)
+        mine = exists().where(
+            task.conversation_id == Conversation.id,
+            task.assignee_user_id == bindparam("reader", type_=Integer),
+        )
+        found_in = [(source, [*narrower, mine]) for source, narrower in found_in]
     branches = [
         _candidates(
             source, by_status, by_patient, paged,

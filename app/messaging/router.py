@@ -1,4 +1,6 @@
-from fastapi import APIRouter, Request, status
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, status
 
 from app.auth.dependencies import CurrentPrincipal
 from app.conversations.models import ConversationStatus, InboxView, Priority
@@ -53,6 +55,10 @@ async def inbox(
     limit: LimitQuery = 50,
     view: InboxView = InboxView.MINE,
     priority: Priority | None = None,
+    assigned: Annotated[
+        Literal["me"] | None,
+        Query(description="`me`: only conversations assigned to the caller in person."),
+    ] = None,
 ) -> Page[ConversationSummary]:
     """The caller's conversations, newest activity first, with unread counts: for staff,
     `view` narrows them to their own (`mine`), their groups' (`teams`), those nobody has
@@ -67,6 +73,7 @@ async def inbox(
         limit=limit,
         view=view,
         priority=priority,
+        assigned_to_me=assigned == "me",
     )
 
 

@@ -54,6 +54,7 @@ async def inbox(
     patient_id: PatientQueryId = None,
     cursor: str | None = None,
     view: InboxView = InboxView.MINE,
+    assigned: Annotated[str, Query(max_length=2)] = "",
 ) -> HTMLResponse:
     chosen = ConversationStatus(status) if status in ConversationStatus._value2member_map_ else None
     is_patient = principal.user.system_permissions is SystemPermission.PATIENT
@@ -65,6 +66,7 @@ async def inbox(
         cursor=cursor,
         limit=50,
         view=view,
+        assigned_to_me=assigned == "me",
     )
     return render(
         request,
@@ -75,6 +77,7 @@ async def inbox(
         view=view.value,
         views=[] if is_patient else await inbox_tabs.view_tabs(session, principal.user),
         status=status if chosen else "",
+        assigned="me" if assigned == "me" else "",
         next_cursor=page.next_cursor,
     )
 

@@ -205,3 +205,25 @@ async def test_a_conversation_starts_with_teams_of_the_patients_organisations_on
     assert await listed(client, world.clinician_b, "organisation") == set()
     assert await listed(client, world.nurse_a, "teams") == {started["id"]}
     assert ("group", ours["id"]) in {(p["kind"], p["id"]) for p in started["participants"]}
+
+
+async def test_assigned_to_me_narrows_any_view_to_my_own_work(
+    client: httpx.AsyncClient, thread: Thread
+) -> None:
+    world = thread.world
+    colleague = await staff_member(client, world.admin, "colleague_c", world.org_a)
+    mine = (await start_conversation(client, world, colleague, include_patient=True))["id"]
+    await start_conversation(client, world, colleague, include_patient=True)
+    await ok(await call(client, "PUT", f"/api/v1/conversations/{mine}/assignee", colleague,
+                        json={"user_id": world.clinician_a.id}))  # fmt: skip
+
+    for view in ("mine", "organisation", "unassigned"):
+        expected = set() if view == "unassigned" else {mine}
+        found = await listed(client, world.clinician_a, view, assigned="me")
+        assert found == expected, view
+    assert await listed(client, world.patient_1_user, "mine", assigned="me") == (
+        await listed(client, world.patient_1_user, "mine")
+    )  # a patient has no assignments: the filter is the care team's
+    refused = await call(client, "GET", "/api/v1/conversations", world.clinician_a,
+                         params={"assigned": "someone"})  # fmt: skip
+    assert refused.status_code == 422

@@ -43,6 +43,10 @@ async def test_a_clinician_triages_a_conversation_the_patient_is_waiting_on(
     await views.get_by_role("link", name="Mine").click()
     await expect(views.get_by_role("link", name="Mine")).to_have_attribute("aria-current", "page")
     await expect(row).to_be_visible()
+    await doctor.get_by_label("Assigned to me").check()
+    await doctor.get_by_role("button", name="Filter").click()
+    await expect(row).to_be_visible()  # Dr Patel took it
+    await expect(doctor.get_by_label("Assigned to me")).to_be_checked()
     await views.get_by_role("link", name="Unassigned").click()
     await expect(row).to_have_count(0)  # it is Dr Patel's now
 
