@@ -74,7 +74,9 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         _create_sqlite_directory(database_url)
     # No JIT on PostgreSQL: its estimate of an inbox's cost (every conversation of a source,
     # before LIMIT) passes the JIT threshold, and compiling took 700 ms of a 5 ms query.
-    connect_args: dict[str, Any] = {"timeout": 30} if is_sqlite else {"options": "-c jit=off"}
+    connect_args: dict[str, Any] = {"timeout": 30} if is_sqlite else {}
+    if not is_sqlite and "options" not in make_url(database_url).query:
+        connect_args["options"] = "-c jit=off"  # a URL's own options are left as given
     pool = {} if is_sqlite else {"pool_size": 10, "max_overflow": 20}
     # Statement parameters are message text and patient ids: never in logs or error text.
     engine = create_async_engine(

@@ -75,6 +75,15 @@ async def current_actor(
     return access.actor_of(user) if stands else None
 
 
+# Changes of the care team's triage, which a patient is not told of (not even that one
+# happened: an `overdue` would say how long the team has left them waiting).
+TRIAGE_CHANGES = frozenset({"assignee", "done", "priority", "overdue"})
+
+
+def _for(actor: Actor, event: LiveEvent) -> bool:
+    return actor.is_staff or event.payload.get("changed") not in TRIAGE_CHANGES
+
+
 def to_sse(event: LiveEvent) -> ServerSentEvent:
     data = {"conversation_id": event.conversation_id, **event.payload}
     return ServerSentEvent(data=json.dumps(data), event=event.type, id=str(event.id))
@@ -97,8 +106,9 @@ async def stream(
                 )
             for row in backlog:
                 replayed.add(row.id)
-                if await visibility.may_see(row.conversation_id):
-                    yield to_sse(LiveEvent.of(row))
+                event = LiveEvent.of(row)
+                if _for(visibility.actor, event) and await visibility.may_see(row.conversation_id):
+                    yield to_sse(event)
         # Checked on a clock, not only when the stream is quiet: on a busy server events
         # never let it be quiet, and an ended login must stop hearing them all the same.
         recheck_at = time.monotonic() + REAUTHORISE_SECONDS
@@ -112,7 +122,7 @@ async def stream(
             # The bus hands each live event out once; only the backlog may repeat one.
             if live is QUIET or live.id in replayed:
                 continue
-            if await visibility.may_see(live.conversation_id):
+            if _for(visibility.actor, live) and await visibility.may_see(live.conversation_id):
                 yield to_sse(live)
 
 

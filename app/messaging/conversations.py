@@ -77,11 +77,8 @@ async def start_conversation(
         return ConversationDetail.model_validate_json(earlier)
     if not await patients.is_active(session, data.patient_id):
         raise ConflictError("The patient is deactivated: no new conversations.")
-    if data.priority is Priority.URGENT and user.system_permissions is SystemPermission.PATIENT:
-        # Urgency is the care team's triage; a patient's emergency is for 999 or 111.
-        raise InvalidInputError(
-            "Only the care team marks a conversation urgent.", field=("body", "priority")
-        )
+    if user.system_permissions is SystemPermission.PATIENT:
+        _refuse_triage_from_a_patient(session, user, data)
     organisation_ids = await _conversation_organisations(session, user, actor, data.patient_id)
     invitees = await _invitees(session, user, data)
     for invitee in invitees:
@@ -220,6 +217,33 @@ async def _invitees(session: AsyncSession, creator: User, data: ConversationCrea
             )
         invitees.append(patient_login)
     return invitees
+
+
+def _refuse_triage_from_a_patient(
+    session: AsyncSession, user: User, data: ConversationCreate
+) -> None:
+    """Urgency and team groups are the care team's: a patient's emergency is for 999 or
+    111, and which teams a practice has is not a patient's to read. Refusals are audited."""
+    field = (
+        "priority" if data.priority is Priority.URGENT else "group_ids" if data.group_ids else None
+    )
+    if field is None:
+        return
+    audit.record_refusal(
+        session,
+        AuditEntry(
+            action="conversations.start",
+            outcome=audit.DENIED,
+            reason=f"{field}-not-allowed",
+            actor_id=user.id,
+            patient_id=data.patient_id,
+        ),
+    )
+    said = {
+        "priority": "Only the care team marks a conversation urgent.",
+        "group_ids": "Only the care team adds team groups.",
+    }
+    raise InvalidInputError(said[field], field=("body", field))
 
 
 async def _teams(session: AsyncSession, data: ConversationCreate) -> list[Party]:

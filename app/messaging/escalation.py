@@ -126,7 +126,16 @@ async def _in_batches(
     total = 0
     while True:
         async with sessionmaker() as session, session.begin():
-            batch = select(Conversation.id).where(condition).limit(BATCH).scalar_subquery()
+            # In id order, skipping rows another process holds: passes never wait on
+            # each other in a cycle, and what one skips the other is marking.
+            batch = (
+                select(Conversation.id)
+                .where(condition)
+                .order_by(Conversation.id)
+                .limit(BATCH)
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
             changed = (
                 await session.execute(
                     update(Conversation)

@@ -59,7 +59,7 @@ async def list_inbox(
         values=values,
         status=status,
         patient_id=patient_id,
-        after=_after(cursor) if cursor else None,
+        after=_after(cursor, ranked=staff) if cursor else None,
         limit=limit + 1,
         reader_id=user.id,
         view=view,
@@ -85,9 +85,12 @@ def _cursor_after(last: Conversation, *, ranked: bool) -> str:
     return encode_cursor(rank, last.last_message_at.isoformat(), last.id)
 
 
-def _after(cursor: str) -> repository.InboxAfter:
+def _after(cursor: str, *, ranked: bool) -> repository.InboxAfter:
+    """Where the page before ended; a cursor of the other kind of inbox (ranked for staff,
+    unranked for a patient) is not this one's and is refused."""
     rank, at, conversation_id = decode_cursor(cursor, str, datetime, int)
-    if rank != _UNRANKED and rank not in set(Priority):
+    valid = rank in set(Priority) if ranked else rank == _UNRANKED
+    if not valid:
         raise InvalidInputError("The cursor is not valid.", field=("query", "cursor"))
     priority = None if rank == _UNRANKED else Priority(rank)
     return repository.InboxAfter(priority, at, conversation_id)

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.access import service as access
 from app.access.actions import Action
 from app.accounts.models import SystemPermission, User
+from app.audit import log as audit
+from app.audit.log import AuditEntry
 from app.conversations.models import Priority
 from app.db import end_reads
 from app.errors import ConflictError, InvalidInputError
@@ -59,7 +61,7 @@ async def send_message(
     if (earlier := await idempotency.earlier_answer(session, request)) is not None:
         return MessageRead.model_validate_json(earlier)
     refuse_if_closed(view)
-    urgent = _urgent(view, data)
+    urgent = _urgent(session, view, data)
     amended = await _amendable(session, view, data.amends_id)
     recipients = await _recipients(session, view)
     reopening = await _done_work_to_reopen(session, view)
@@ -160,12 +162,23 @@ async def _recipients(session: AsyncSession, view: ConversationView) -> tuple[Pa
     return projection.recipients_of(taking_part, view.user)
 
 
-def _urgent(view: ConversationView, data: MessageCreate) -> bool:
+def _urgent(session: AsyncSession, view: ConversationView, data: MessageCreate) -> bool:
     """Urgency is the care team's to give, as for a conversation: a patient's emergency is
-    for 999 or 111, which their page says wherever they write."""
+    for 999 or 111, which their page says wherever they write. A refusal is audited."""
     if data.priority is not Priority.URGENT:
         return False
     if not view.may(Action.CONVERSATION_CHANGE_STATUS):
+        audit.record_refusal(
+            session,
+            AuditEntry(
+                action="messages.send",
+                outcome=audit.DENIED,
+                reason="urgent-not-allowed",
+                actor_id=view.user.id,
+                patient_id=view.conversation.patient_id,
+                conversation_id=view.conversation.id,
+            ),
+        )
         raise InvalidInputError(
             "Only the care team sends a message as urgent.", field=("body", "priority")
         )
@@ -228,7 +241,8 @@ async def _write(
         existing = await repository.thread_row_by_uuid(session, stored.uuid)
         if existing is None:
             return None
-        answer = thread_view.message_read(existing)
+        staff = view.user.system_permissions is not SystemPermission.PATIENT
+        answer = thread_view.message_read(existing, for_staff=staff)
         idempotency.remember(session, request, 201, answer.model_dump_json())
         return answer
 

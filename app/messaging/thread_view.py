@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.models import User
+from app.accounts.models import SystemPermission, User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.db import utc_now
@@ -86,10 +86,14 @@ async def _thread_page(
     )
     oldest = page[-1].message if len(rows) > limit else None
     next_cursor = encode_cursor(oldest.created_at.isoformat(), oldest.id) if oldest else None
-    return Page(items=[message_read(row) for row in reversed(page)], next_cursor=next_cursor)
+    staff = view.user.system_permissions is not SystemPermission.PATIENT
+    items = [message_read(row, for_staff=staff) for row in reversed(page)]
+    return Page(items=items, next_cursor=next_cursor)
 
 
-def message_read(row: ThreadRow) -> MessageRead:
+def message_read(row: ThreadRow, *, for_staff: bool) -> MessageRead:
+    """A message as its reader sees it; whether it was sent as urgent is the care team's
+    triage, as a conversation's priority is, and not shown to patients."""
     message = row.message
     return MessageRead(
         id=message.id,
@@ -104,7 +108,7 @@ def message_read(row: ThreadRow) -> MessageRead:
         sent_at=message.created_at,
         delivered_to=row.delivered_to,
         read_by=row.read_by,
-        urgent=message.urgent,
+        urgent=message.urgent and for_staff,
     )
 
 

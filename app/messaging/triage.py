@@ -124,11 +124,18 @@ class Assignable:
 
 
 async def assignable(session: AsyncSession, user: User, conversation_id: int) -> Assignable:
+    """Only the organisations the caller staffs themselves: someone who may triage through
+    an external grant is not shown a practice's staff list."""
     view = await load_view(session, user, conversation_id, Action.CONVERSATION_CHANGE_STATUS)
-    organisation_ids = set(await repository.organisation_ids(session, view.conversation.id))
+    theirs = {
+        each.organisation_id for each in await organisations.memberships_of_staff(session, user.id)
+    }
+    organisation_ids = theirs & set(
+        await repository.organisation_ids(session, view.conversation.id)
+    )
     people: dict[int, str] = {}
     for organisation_id in sorted(organisation_ids):
-        for person in await organisations.staff_of(session, organisation_id):
+        for person in await organisations.active_staff_of(session, organisation_id):
             people[person.id] = person.name
     teams = await groups.of_organisations(session, organisation_ids)
     return Assignable(

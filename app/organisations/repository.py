@@ -212,13 +212,17 @@ async def colleagues(session: AsyncSession, user_id: int) -> list[tuple[int, str
     return [(person_id, name) for person_id, name in await session.execute(statement)]
 
 
-async def staff_of(session: AsyncSession, organisation_id: int) -> list[tuple[int, str, bool]]:
+async def staff_of(
+    session: AsyncSession, organisation_id: int, *, active_only: bool = False
+) -> list[tuple[int, str, bool]]:
     statement = (
         select(User.id, User.full_name, StaffMembership.is_primary)
         .join(StaffMembership, StaffMembership.user_id == User.id)
         .where(StaffMembership.organisation_id == organisation_id)
         .order_by(User.full_name)
     )
+    if active_only:
+        statement = statement.where(User.is_active.is_(True))
     return [(uid, name, primary) for uid, name, primary in await session.execute(statement)]
 
 

@@ -72,6 +72,12 @@ async def colleagues_of(session: AsyncSession, user_id: int) -> list[Person]:
     return [Person(uid, name) for uid, name in await repository.colleagues(session, user_id)]
 
 
+async def active_staff_of(session: AsyncSession, organisation_id: int) -> list[Person]:
+    """Staff who can still sign in, for offering work to (the page's choice is checked)."""
+    rows = await repository.staff_of(session, organisation_id, active_only=True)
+    return [Person(uid, name, primary) for uid, name, primary in rows]
+
+
 async def staff_of(session: AsyncSession, organisation_id: int) -> list[Person]:
     """Staff names, for pages whose organisation or group was authorised already."""
     return [

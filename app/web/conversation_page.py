@@ -27,6 +27,7 @@ class Unsent:
     # Kept when the send may have happened after all (the records system did not answer),
     # so sending the same text again cannot make a second message.
     send_key: str | None = None
+    urgent: bool = False  # "Send as urgent" was ticked: it stays ticked
 
 
 async def for_patients(session: AsyncSession, user: User) -> dict[str, Any]:

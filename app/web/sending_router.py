@@ -68,6 +68,7 @@ async def send(
             reason=reason,
             amends_id=int(amends) if amends.isdigit() and len(amends) < 19 else None,
             send_key=key if error.status == 503 else None,
+            urgent=urgent,
         )
         return await conversation_page(
             request, session, user, conversation_id, unsent=unsent, status=error.status

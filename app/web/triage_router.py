@@ -53,7 +53,11 @@ async def assign_to(
 ) -> Response:
     """To a person (`user:<id>`) or a team group (`group:<id>`) picked from the page."""
     kind, _, number = assignee.partition(":")
-    if kind not in ("user", "group") or not number.isdigit() or len(number) > 12:
+    if (
+        kind not in ("user", "group")
+        or not (number.isascii() and number.isdigit())
+        or len(number) > 12
+    ):
         raise InvalidInputError(
             "Choose a person or a team to assign to.", field=("body", "assignee")
         )

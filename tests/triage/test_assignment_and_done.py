@@ -81,9 +81,12 @@ async def test_an_urgent_message_is_urgent_in_fhir_and_makes_its_conversation_ur
     assert plain.priority is None
     assert (await detail(client, thread, world.clinician_a))["priority"] == "urgent"
     assert by_patient.status_code == 422  # a patient's emergency is for 999 or 111
+    denied = {"action": "messages.send", "outcome": "denied"}
+    refusals = await ok(await call(client, "GET", "/api/v1/audit", world.admin, params=denied))
+    assert [row["reason"] for row in refusals["items"]] == ["urgent-not-allowed"]
     assert "Help" not in [message["text"] for message in page["items"]]
-    # The patient reads which message the team sent as urgent.
-    assert [m["urgent"] for m in page["items"] if m["id"] == sent["id"]] == [True]
+    # Urgency is the care team's triage, for messages as for conversations.
+    assert [m["urgent"] for m in page["items"] if m["id"] == sent["id"]] == [False]
 
 
 async def test_a_conversation_can_start_urgent(client: httpx.AsyncClient, thread: Thread) -> None:

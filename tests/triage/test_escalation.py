@@ -63,7 +63,12 @@ async def test_a_wait_longer_than_the_organisation_allows_turns_overdue_once(
     reader = world.clinician_a
     await allow(client, world, ALLOWANCE_HOURS)
     events: list[ReceivedEvent] = []
+    patient_events: list[ReceivedEvent] = []
     stream = asyncio.create_task(read_events(events_server, reader.access_token, events))
+    patient = world.patient_1_user
+    patient_stream = asyncio.create_task(
+        read_events(events_server, patient.access_token, patient_events)
+    )
     await asyncio.sleep(0.5)
 
     await ok(await send(client, thread, world.patient_1_user, "Is my prescription ready?"))
@@ -73,9 +78,12 @@ async def test_a_wait_longer_than_the_organisation_allows_turns_overdue_once(
     turned_after = time.monotonic() - waiting_from
     await asyncio.sleep(1.0)  # several more passes of both apps
     stream.cancel()
+    patient_stream.cancel()
 
     assert turned_after >= ALLOWANCE_SECONDS - 0.5
     assert len(overdue_events(events, thread.id)) == 1
+    # The patient hears of their own message, never of how the team triages it.
+    assert [event.type for event in patient_events] == ["message.created"]
     detail = await ok(await call(client, "GET", thread.url, reader))
     assert detail["awaiting_reply_since"] is not None
 

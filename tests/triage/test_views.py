@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from app.config import Settings
@@ -171,11 +172,15 @@ async def test_urgent_conversations_come_first_in_every_view_and_across_pages(
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("rank", "reader"),
+    [("stat", "clinician_a"), ("any", "clinician_a"), ("urgent", "patient_1_user")],
+)
 async def test_a_cursor_that_is_not_ours_is_refused(
-    client: httpx.AsyncClient, thread: Thread
+    client: httpx.AsyncClient, thread: Thread, rank: str, reader: str
 ) -> None:
-    forged = base64.urlsafe_b64encode(json.dumps(["stat", "2026-01-01T00:00:00+00:00", 1]).encode())
-    response = await call(client, "GET", "/api/v1/conversations", thread.world.clinician_a,
+    forged = base64.urlsafe_b64encode(json.dumps([rank, "2026-01-01T00:00:00+00:00", 1]).encode())
+    response = await call(client, "GET", "/api/v1/conversations", getattr(thread.world, reader),
                           params={"cursor": forged.decode()})  # fmt: skip
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -200,8 +205,12 @@ async def test_a_conversation_starts_with_teams_of_the_patients_organisations_on
     started = await ok(await call(client, "POST", "/api/v1/conversations", world.clinician_a,
                                   json=start(ours["id"])))  # fmt: skip
 
+    by_patient = await call(client, "POST", "/api/v1/conversations", world.patient_1_user,
+                            json=start(ours["id"]))  # fmt: skip
+
     assert refused.status_code == 422
     assert str(theirs["id"]) in refused.json()["detail"]
+    assert by_patient.status_code == 422  # which teams a practice has is not a patient's
     assert await listed(client, world.clinician_b, "organisation") == set()
     assert await listed(client, world.nurse_a, "teams") == {started["id"]}
     assert ("group", ours["id"]) in {(p["kind"], p["id"]) for p in started["participants"]}
