@@ -83,7 +83,7 @@ async def start_conversation(
     invitees = await _invitees(session, user, data)
     for invitee in invitees:
         organisation_ids |= await _shared_organisations(session, invitee, data.patient_id)
-    teams = await _teams(session, data)
+    teams = await _teams(session, user, data)
     sent = clock.now_to_the_millisecond()
     parties = (
         *(projection.party_of_user(person) for person in [user, *invitees]),
@@ -246,9 +246,9 @@ def _refuse_triage_from_a_patient(
     raise InvalidInputError(said[field], field=("body", field))
 
 
-async def _teams(session: AsyncSession, data: ConversationCreate) -> list[Party]:
+async def _teams(session: AsyncSession, user: User, data: ConversationCreate) -> list[Party]:
     """The team groups asked for, each of one of the patient's organisations, or one 422
-    naming those that are not."""
+    naming those that are not (audited: someone may be trying ids)."""
     patient_organisations = set(await organisations.patient_organisations(session, data.patient_id))
     teams, refused = [], []
     for group_id in sorted(set(data.group_ids)):
@@ -258,6 +258,16 @@ async def _teams(session: AsyncSession, data: ConversationCreate) -> list[Party]
         else:
             teams.append(_team_party(group))
     if refused:
+        audit.record_refusal(
+            session,
+            AuditEntry(
+                action="conversations.start",
+                outcome=audit.DENIED,
+                reason="not-a-team-of-the-patient",
+                actor_id=user.id,
+                patient_id=data.patient_id,
+            ),
+        )
         raise InvalidInputError(
             "These groups are not teams of the patient's organisations: "
             f"{', '.join(map(str, refused))}.",

@@ -132,3 +132,13 @@ async def build_world(client: httpx.AsyncClient, root: Account) -> World:
         external_granted=external_granted,
         external_none=await staff_member(client, root, "external_none", None),
     )
+
+
+async def team_group(
+    client: httpx.AsyncClient, world: World, name: str, organisation_id: int, *members: int
+) -> int:
+    """A team group of the organisation, made by the world's admin: its id."""
+    body = {"name": name, "organisation_id": organisation_id, "member_ids": list(members)}
+    group = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json=body))
+    group_id: int = group["id"]
+    return group_id

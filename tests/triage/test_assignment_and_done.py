@@ -12,7 +12,7 @@ from app.config import Settings
 from tests.support.auth import Account
 from tests.support.conversations import Thread, send
 from tests.support.fhir import fhir_gateway, stored
-from tests.support.world import call, ok, staff_member
+from tests.support.world import call, ok, staff_member, team_group
 
 pytestmark = pytest.mark.usefixtures("fhir_url")
 
@@ -121,15 +121,13 @@ async def test_assigning_writes_a_task_that_names_its_owner(
     client: httpx.AsyncClient, thread: Thread, settings: Settings
 ) -> None:
     world = thread.world
-    team = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json={
-        "name": "Minor injuries", "organisation_id": world.org_a,
-        "member_ids": [world.clinician_a.id]}))  # fmt: skip
+    team_id = await team_group(client, world, "Minor injuries", world.org_a, world.clinician_a.id)
 
     to_person = await ok(await call(client, "PUT", f"{thread.url}/assignee", world.clinician_a,
                                     json={"user_id": world.clinician_a.id}))  # fmt: skip
     first_task = await task_in_fhir(settings, thread.id)
     to_team = await ok(await call(client, "PUT", f"{thread.url}/assignee", world.clinician_a,
-                                  json={"group_id": team["id"]}))  # fmt: skip
+                                  json={"group_id": team_id}))  # fmt: skip
     second_task = await task_in_fhir(settings, thread.id)
     header = (await detail(client, thread, world.clinician_a))["fhir_id"]
 
@@ -139,10 +137,10 @@ async def test_assigning_writes_a_task_that_names_its_owner(
     assert first_task["status"] == "requested"
     assert first_task["focus"]["reference"] == f"Communication/{header}"
     assert first_task["for"]["reference"] == f"Patient/{world.patient_1}"
-    assert to_team["assignee"] == {"type": "group", "id": team["id"], "name": "Minor injuries"}
+    assert to_team["assignee"] == {"type": "group", "id": team_id, "name": "Minor injuries"}
     assert second_task["id"] == first_task["id"]  # reassigning updates the one Task
     # R4 allows no Group as a Task's owner: the team is named by its directory identifier.
-    assert second_task["owner"]["identifier"]["value"] == await group_fhir_id(settings, team["id"])
+    assert second_task["owner"]["identifier"]["value"] == await group_fhir_id(settings, team_id)
     assert second_task["owner"]["display"] == "Minor injuries"
 
     unassigned = await ok(await call(client, "DELETE", f"{thread.url}/assignee",

@@ -16,7 +16,7 @@ from app.conversations.models import Conversation
 from app.db import create_engine
 from tests.support.auth import Account
 from tests.support.conversations import Thread, send, start_conversation
-from tests.support.world import World, call, ok, staff_member
+from tests.support.world import World, call, ok, staff_member, team_group
 
 
 async def listed(client: httpx.AsyncClient, reader: Account, view: str, **params: Any) -> set[int]:
@@ -59,11 +59,9 @@ async def test_each_view_holds_what_it_says(
     colleague = await staff_member(client, world.admin, "colleague_a", world.org_a)
     theirs = (await start_conversation(client, world, colleague, include_patient=True))["id"]
     for_team = (await start_conversation(client, world, colleague))["id"]
-    team = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json={
-        "name": "Results", "organisation_id": world.org_a,
-        "member_ids": [world.clinician_a.id]}))  # fmt: skip
+    team_id = await team_group(client, world, "Results", world.org_a, world.clinician_a.id)
     await ok(await call(client, "PUT", f"/api/v1/conversations/{for_team}/assignee", colleague,
-                        json={"group_id": team["id"]}))  # fmt: skip
+                        json={"group_id": team_id}))  # fmt: skip
     reader = world.clinician_a
 
     assert await listed(client, reader, "organisation") >= {thread.id, theirs, for_team}
@@ -186,34 +184,57 @@ async def test_a_cursor_that_is_not_ours_is_refused(
     assert response.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(
+    ("cursor", "answer"),
+    [
+        (["urgent", "2026-01-01T00:00:00+00:00", 2**63 - 1], 200),  # the largest id: a page
+        (["urgent", "2026-01-01T00:00:00+00:00", 2**63], 422),
+        (["urgent", "2026-01-01T00:00:00+00:00", -1], 422),
+        (["urgent\u0000", "2026-01-01T00:00:00+00:00", 1], 422),
+        (["urgent", "2026-01-01T00:00:00", 1], 422),  # no time zone
+        (["routine", "2026-01-01T00:00:00+00:00", 1, 1], 422),
+    ],
+)
+async def test_a_cursor_with_huge_or_hostile_values_is_a_clear_answer(
+    client: httpx.AsyncClient, thread: Thread, cursor: list[object], answer: int
+) -> None:
+    forged = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+    response = await call(client, "GET", "/api/v1/conversations", thread.world.clinician_a,
+                          params={"cursor": forged, "view": "organisation"})  # fmt: skip
+    assert response.status_code == answer, response.text
+    if answer == 200:
+        assert [item["id"] for item in response.json()["items"]] == [thread.id]  # routine run
+
+
 async def test_a_conversation_starts_with_teams_of_the_patients_organisations_only(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    ours = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json={
-        "name": "Results", "organisation_id": world.org_a,
-        "member_ids": [world.nurse_a.id]}))  # fmt: skip
-    theirs = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json={
-        "name": "Hilltop team", "organisation_id": world.org_b,
-        "member_ids": [world.clinician_b.id]}))  # fmt: skip
+    ours = await team_group(client, world, "Results", world.org_a, world.nurse_a.id)
+    theirs = await team_group(client, world, "Hilltop team", world.org_b, world.clinician_b.id)
 
     def start(*group_ids: int) -> dict[str, Any]:
         return {"patient_id": world.patient_1, "group_ids": list(group_ids),
                 "message": {"text": "Please review"}}  # fmt: skip
 
     refused = await call(client, "POST", "/api/v1/conversations", world.clinician_a,
-                         json=start(ours["id"], theirs["id"]))  # fmt: skip
+                         json=start(ours, theirs))  # fmt: skip
     started = await ok(await call(client, "POST", "/api/v1/conversations", world.clinician_a,
-                                  json=start(ours["id"])))  # fmt: skip
+                                  json=start(ours)))  # fmt: skip
 
     by_patient = await call(client, "POST", "/api/v1/conversations", world.patient_1_user,
-                            json=start(ours["id"]))  # fmt: skip
+                            json=start(ours))  # fmt: skip
 
     assert refused.status_code == 422
-    assert str(theirs["id"]) in refused.json()["detail"]
+    assert str(theirs) in refused.json()["detail"]
     assert by_patient.status_code == 422  # which teams a practice has is not a patient's
+    refusals = await ok(await call(client, "GET", "/api/v1/audit", world.admin, params={
+        "action": "conversations.start", "outcome": "denied"}))  # fmt: skip
+    assert sorted(row["reason"] for row in refusals["items"]) == [
+        "group_ids-not-allowed", "not-a-team-of-the-patient",
+    ]  # fmt: skip
     assert await listed(client, world.clinician_b, "organisation") == set()
     assert await listed(client, world.nurse_a, "teams") == {started["id"]}
-    assert ("group", ours["id"]) in {(p["kind"], p["id"]) for p in started["participants"]}
+    assert ("group", ours) in {(p["kind"], p["id"]) for p in started["participants"]}
 
 
 async def test_assigned_to_me_narrows_any_view_to_my_own_work(

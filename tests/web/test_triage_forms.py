@@ -6,21 +6,14 @@ import re
 import httpx
 
 from tests.support.conversations import Thread
-from tests.support.world import World, call, ok, staff_member
+from tests.support.world import World, call, ok, staff_member, team_group
 from tests.web.pages import browser_sign_in
-
-
-async def team_of(client: httpx.AsyncClient, world: World, name: str, *members: int) -> int:
-    group = await ok(await call(client, "POST", "/api/v1/groups", world.admin, json={
-        "name": name, "organisation_id": world.org_a, "member_ids": list(members)}))  # fmt: skip
-    group_id: int = group["id"]
-    return group_id
 
 
 async def test_a_conversation_started_for_a_team_and_as_urgent_is_theirs_first(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    results = await team_of(client, world, "Results", world.nurse_a.id)
+    results = await team_group(client, world, "Results", world.org_a, world.nurse_a.id)
     csrf = await browser_sign_in(client, world.clinician_a)
     form_page = await client.get("/conversations/new", params={"patient_id": world.patient_1})
 
@@ -50,7 +43,7 @@ async def test_work_is_given_to_a_colleague_or_a_team_picked_on_the_page(
 ) -> None:
     world = thread.world
     colleague = await staff_member(client, world.admin, "dr_colleague", world.org_a)
-    results = await team_of(client, world, "Results", colleague.id)
+    results = await team_group(client, world, "Results", world.org_a, colleague.id)
     csrf = await browser_sign_in(client, world.clinician_a)
     page = await client.get(f"/conversations/{thread.id}")
     offered = set(re.findall(r'<option value="((?:user|group):\d+)"', page.text))
@@ -64,7 +57,11 @@ async def test_work_is_given_to_a_colleague_or_a_team_picked_on_the_page(
     await assign(f"group:{results}")
     after_team = await ok(await call(client, "GET", thread.url, world.clinician_a))
     forged = await assign(f"user:{world.clinician_b.id}")
-    nonsense = await assign("everyone")
+    nonsense = [
+        (await assign(choice)).status_code
+        for choice in ("everyone", "user:", "user:\x00", "user:\uff11\uff12", "user:²",
+                       "user:99999999999999", "group:-1", "user:1:2")
+    ]  # fmt: skip
 
     assert {f"user:{colleague.id}", f"group:{results}", f"user:{world.clinician_a.id}"} <= offered
     assert f"user:{world.clinician_b.id}" not in offered  # another organisation's
@@ -72,6 +69,6 @@ async def test_work_is_given_to_a_colleague_or_a_team_picked_on_the_page(
     assert after_colleague["assignee"]["id"] == colleague.id
     assert after_team["assignee"] == {"type": "group", "id": results, "name": "Results"}
     assert forged.status_code == 422
-    assert nonsense.status_code == 422
+    assert nonsense == [422] * 8
     final = await ok(await call(client, "GET", thread.url, world.clinician_a))
     assert final["assignee"]["type"] == "group"
