@@ -16,15 +16,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import insert, text, update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.conversations.models import Conversation, ConversationTask, InboxView, TaskStatus
 from app.db import create_engine
-from bench import seeding
-from bench.client import api, login, organisation, staff
+from bench.client import api, login
 from bench.measure import Figures, write_report
-from bench.messaging import create_admin, measure_reads
+from bench.messaging import create_admin, measure_reads, seed_world, settle
 from bench.server import served
 
 GOAL_P99_MS = 15
@@ -72,25 +71,15 @@ async def benchmark(
         await create_admin(server.env)
         engine = create_engine(server.env["PARLEY_DATABASE_URL"])
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
-            root = await login(client, "bench_admin")
-            organisation_id = await organisation(client, root, "messaging", "patient_messaging")
-            partner_id = await organisation(client, root, "messaging")
-            author = await staff(client, root, organisation_id, "bench_author", "consultant")
-            reader = await staff(client, root, organisation_id, "bench_staff", "consultant")
-            gp = await staff(client, root, partner_id, "bench_gp", "gp")
+            world = await seed_world(client, engine, scale)
             group = await api(
-                client, "POST", "/api/v1/groups", root,
-                json={"name": "Bench team", "organisation_id": organisation_id,
-                      "member_ids": [reader["id"]]},
+                client, "POST", "/api/v1/groups", await login(client, "bench_admin"),
+                json={"name": "Bench team", "organisation_id": world.organisation_id,
+                      "member_ids": [world.reader_id]},
             )  # fmt: skip
-            cast = seeding.Cast(organisation_id, partner_id, author["id"], gp["id"])
-            ids = await seeding.seed(engine, cast, **scale)
             print("assigning, marking urgent and waiting ...", flush=True)
-            await triage(engine, ids, reader["id"], group["id"])
-            if server.env["PARLEY_DATABASE_URL"].startswith("postgresql"):
-                autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-                async with autocommit.connect() as connection:
-                    await connection.execute(text("VACUUM (ANALYZE)"))
+            await triage(engine, world.conversation_ids, world.reader_id, group["id"])
+            await settle(server.env["PARLEY_DATABASE_URL"], engine)
             token = await login(client, "bench_staff")
             pages = {
                 f"view {view.value}": (f"/api/v1/conversations?view={view.value}&limit=50", token)

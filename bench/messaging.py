@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import create_engine, create_sessionmaker
 from app.fhir.factory import create_gateway
@@ -251,6 +252,39 @@ async def create_admin(env: dict[str, str]) -> None:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class SeededWorld:
+    """A large practice seeded straight into SQL (`bench/seeding.py`), beside a partner
+    organisation whose GP takes part in a few of its conversations."""
+
+    organisation_id: int
+    reader_id: int  # bench_staff, of the practice, in none of its conversations
+    conversation_ids: list[int]
+
+
+async def seed_world(
+    client: httpx.AsyncClient, engine: AsyncEngine, scale: dict[str, int]
+) -> SeededWorld:
+    root = await login(client, "bench_admin")
+    organisation_id = await organisation(client, root, "messaging", "patient_messaging")
+    partner_id = await organisation(client, root, "messaging")
+    author = await staff(client, root, organisation_id, "bench_author", "consultant")
+    reader = await staff(client, root, organisation_id, "bench_staff", "consultant")
+    gp = await staff(client, root, partner_id, "bench_gp", "gp")
+    cast = seeding.Cast(organisation_id, partner_id, author["id"], gp["id"])
+    ids = await seeding.seed(engine, cast, **scale)
+    return SeededWorld(organisation_id, reader["id"], ids)
+
+
+async def settle(database_url: str, engine: AsyncEngine) -> None:
+    """Settled as a live database would be: hint bits set and the visibility map current
+    (else autovacuum runs mid-measurement), statistics fresh."""
+    if database_url.startswith("postgresql"):
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        async with autocommit.connect() as connection:
+            await connection.execute(text("VACUUM (ANALYZE)"))
+
+
 async def reads_benchmark(
     database_url: str | None, fhir_url: str, scale: dict[str, int]
 ) -> tuple[list[Figures], list[str]]:
@@ -262,20 +296,8 @@ async def reads_benchmark(
         await create_admin(server.env)
         engine = create_engine(server.env["PARLEY_DATABASE_URL"])
         async with httpx.AsyncClient(base_url=server.base_url, timeout=120) as client:
-            root = await login(client, "bench_admin")
-            organisation_id = await organisation(client, root, "messaging", "patient_messaging")
-            partner_id = await organisation(client, root, "messaging")
-            author = await staff(client, root, organisation_id, "bench_author", "consultant")
-            await staff(client, root, organisation_id, "bench_staff", "consultant")
-            gp = await staff(client, root, partner_id, "bench_gp", "gp")
-            cast = seeding.Cast(organisation_id, partner_id, author["id"], gp["id"])
-            ids = await seeding.seed(engine, cast, **scale)
-            if server.env["PARLEY_DATABASE_URL"].startswith("postgresql"):
-                autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-                async with autocommit.connect() as connection:
-                    # Settled as a live database would be: hint bits set and the visibility map
-                    # current (else autovacuum runs mid-measurement), statistics fresh.
-                    await connection.execute(text("VACUUM (ANALYZE)"))
+            ids = (await seed_world(client, engine, scale)).conversation_ids
+            await settle(server.env["PARLEY_DATABASE_URL"], engine)
             staff_token, gp_token = (
                 await login(client, "bench_staff"),
                 await login(client, "bench_gp"),
@@ -283,7 +305,8 @@ async def reads_benchmark(
             thread = f"/api/v1/conversations/{ids[0]}/messages?limit=50"
             deep = await seeding.cursor_halfway(engine, ids[0])
             label = f"{scale['conversations']} conversations, {scale['messages']} messages"
-            inbox = "/api/v1/conversations?limit=50"
+            # Everything each may read (the default view, `mine`, is only their own work).
+            inbox = "/api/v1/conversations?view=organisation&limit=50"
             pages = {
                 f"inbox page, staff who see all ({label})": (inbox, staff_token),
                 f"inbox page, GP in {scale['gp_conversations']} ({label})": (inbox, gp_token),

@@ -20,14 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.conversations.models import (
     Conversation,
     ConversationOrganisation,
-    ConversationStatus,
-    ConversationTask,
-    TaskStatus,
 )
 from app.db import utc_now
 from app.directory.organisations import Organisation
 from app.errors import where_raised
 from app.events import service as events
+from app.messaging import repository
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +53,8 @@ async def run_pass(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[int,
     now = utc_now()
     async with sessionmaker() as session:
         due = await _due(session, now)
-    marked = await _in_batches(sessionmaker, _mark(due, now))
-    cleared = await _in_batches(sessionmaker, _clear(due, now))
+    marked = await _in_batches(sessionmaker, _to_mark(due), now)
+    cleared = await _in_batches(sessionmaker, _to_clear(due, now), None)
     if marked or cleared:
         logger.info("escalation: %d conversations overdue, %d no longer", marked, cleared)
     return marked, cleared
@@ -90,39 +88,30 @@ async def _due(session: AsyncSession, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _still_to_do() -> ColumnElement[bool]:
-    done = exists().where(
-        ConversationTask.conversation_id == Conversation.id,
-        ConversationTask.status == TaskStatus.COMPLETED,
-    )
-    return and_(Conversation.status != ConversationStatus.CLOSED, ~done)
-
-
-def _mark(due: ColumnElement[bool], now: datetime) -> tuple[ColumnElement[bool], datetime]:
-    condition = and_(
+def _to_mark(due: ColumnElement[bool]) -> ColumnElement[bool]:
+    return and_(
         Conversation.overdue_since.is_(None),
         Conversation.awaiting_reply_since.is_not(None),
-        _still_to_do(),
+        repository.still_to_do(),
         due,
     )
-    return condition, now
 
 
-def _clear(due: ColumnElement[bool], now: datetime) -> tuple[ColumnElement[bool], None]:
+def _to_clear(due: ColumnElement[bool], now: datetime) -> ColumnElement[bool]:
     """Marks made by this pass's `now` that it would not make. A mark another process made
     after it is newer than `now`, and left alone: by that process's later clock the wait
     was long enough, though by this pass's it was not yet."""
-    return and_(Conversation.overdue_since <= now, ~due), None
+    return and_(Conversation.overdue_since <= now, ~due)
 
 
 async def _in_batches(
     sessionmaker: async_sessionmaker[AsyncSession],
-    change: tuple[ColumnElement[bool], datetime | None],
+    condition: ColumnElement[bool],
+    overdue_since: datetime | None,
 ) -> int:
     """Set `overdue_since` where `condition` holds, BATCH rows a transaction, each with its
     event. The condition is on the UPDATE itself, so a row another process changed first
     is re-checked after its lock and skipped."""
-    condition, overdue_since = change
     total = 0
     while True:
         async with sessionmaker() as session, session.begin():

@@ -156,8 +156,8 @@ def _last_message(row: InboxRow) -> LastMessageRead | None:
 
 
 async def count_views(session: AsyncSession, user: User) -> InboxCounts:
-    """Open and unread conversations in each view, in one statement (still a scan of
-    every view: see bench/inbox.py). A patient's views are all their own conversations."""
+    """Open and unread conversations in each view, in one statement, each counted up to
+    COUNT_LIMIT. A patient's views are all their own conversations."""
     shape, values = await _listing(session, user)
     counts = await repository.view_counts(
         session,

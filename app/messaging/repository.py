@@ -303,14 +303,7 @@ def _inbox_statement(
     one run, so the first `limit` of their union in the page's order are the page. Built
     once per shape of caller and of request."""
     by_conversation = shape.is_staff and view is InboxView.OVERDUE
-    found_in = _view(conversation_listing(shape), view, shape.is_staff)
-    if assigned_to_reader and shape.is_staff:
-        task = aliased(ConversationTask)
-        mine = exists().where(
-            task.conversation_id == Conversation.id,
-            task.assignee_user_id == bindparam("reader", type_=Integer),
-        )
-        found_in = [(source, [*narrower, mine]) for source, narrower in found_in]
+    found_in = _view(conversation_listing(shape), view, shape.is_staff, assigned_to_reader)
     branches = [
         _candidates(
             source, by_status, by_patient, paged,
@@ -416,17 +409,34 @@ def _first_few(branch: Select[Any]) -> Select[Any]:
     return select(inner.c.id)
 
 
+# Where a view's conversations are found: each source, with what else they must be.
+_FoundIn = list[tuple[Source, list[ColumnElement[bool]]]]
+
+
 def _view(
-    listing: Listing, view: InboxView, is_staff: bool
-) -> list[tuple[Source, list[ColumnElement[bool]]]]:
+    listing: Listing, view: InboxView, is_staff: bool, assigned_to_reader: bool = False
+) -> _FoundIn:
     """Where a view's conversations are found, each source with what else they must be:
     `mine`, those taking part in person or through a group or opened by the caller's
     external grant, and from the organisations' sources those assigned to the caller or
     one of their groups; `teams`, those taking part
     through a group and those assigned to one; `unassigned` and `overdue` (open, not done)
-    and `organisation` from every source. A patient's inbox is every source."""
+    and `organisation` from every source. A patient's inbox is every source. Staff may
+    narrow any view to what is assigned to them in person (`assigned_to_reader`)."""
     if not is_staff:
         return [(source, []) for source in listing.sources]
+    found_in = _staff_view(listing, view)
+    if not assigned_to_reader:
+        return found_in
+    task = aliased(ConversationTask)
+    mine = exists().where(
+        task.conversation_id == Conversation.id,
+        task.assignee_user_id == bindparam("reader", type_=Integer),
+    )
+    return [(source, [*narrower, mine]) for source, narrower in found_in]
+
+
+def _staff_view(listing: Listing, view: InboxView) -> _FoundIn:
     reader = bindparam("reader", type_=Integer)
     groups = len(listing.found(Found.THROUGH_GROUP))
     my_groups = [bindparam(f"listing_group_{n}", type_=Integer) for n in range(groups)]
@@ -443,23 +453,28 @@ def _view(
         taking_part = listing.found(Found.IN_PERSON, Found.THROUGH_GROUP, Found.GRANT)
         return [(each, []) for each in taking_part] + [(each, [assigned]) for each in organisations]
     if view is InboxView.TEAMS:
-        through: list[tuple[Source, list[ColumnElement[bool]]]] = [
-            (each, []) for each in listing.found(Found.THROUGH_GROUP)
-        ]
+        through: _FoundIn = [(each, []) for each in listing.found(Found.THROUGH_GROUP)]
         if not my_groups:
             return through
         return through + [(each, [has_task(*to_groups)]) for each in organisations]
-    still_to_do = [
-        Conversation.status != ConversationStatus.CLOSED,
-        ~has_task(task.status == TaskStatus.COMPLETED),
-    ]
     narrower: list[ColumnElement[bool]] = []
     if view is InboxView.UNASSIGNED:
         assigned = or_(task.assignee_user_id.is_not(None), task.assignee_group_id.is_not(None))
-        narrower = [*still_to_do, ~has_task(assigned)]
+        narrower = [still_to_do(), ~has_task(assigned)]
     elif view is InboxView.OVERDUE:
-        narrower = [*still_to_do, Conversation.overdue_since.is_not(None)]
+        narrower = [still_to_do(), Conversation.overdue_since.is_not(None)]
     return [(source, narrower) for source in listing.sources]
+
+
+def still_to_do() -> ColumnElement[bool]:
+    """Open and not done: the team still has something to do on the conversation."""
+    done = aliased(ConversationTask)
+    return and_(
+        Conversation.status != ConversationStatus.CLOSED,
+        ~exists().where(
+            done.conversation_id == Conversation.id, done.status == TaskStatus.COMPLETED
+        ),
+    )
 
 
 def _candidates(

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.access import service as access
 from app.access.actions import Action
-from app.accounts.models import SystemPermission, User
+from app.accounts.models import User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.conversations.models import Priority
@@ -188,7 +188,7 @@ def _urgent(session: AsyncSession, view: ConversationView, data: MessageCreate) 
 async def _done_work_to_reopen(session: AsyncSession, view: ConversationView) -> DoneWork | None:
     """A patient's message opens done work again (the projection's REOPEN_DONE): its Task
     must say so in FHIR too."""
-    if view.user.system_permissions is not SystemPermission.PATIENT:
+    if view.actor.is_staff:
         return None
     return await DoneWork.of(session, view.conversation)
 
@@ -241,8 +241,7 @@ async def _write(
         existing = await repository.thread_row_by_uuid(session, stored.uuid)
         if existing is None:
             return None
-        staff = view.user.system_permissions is not SystemPermission.PATIENT
-        answer = thread_view.message_read(existing, for_staff=staff)
+        answer = thread_view.message_read(existing, for_staff=view.actor.is_staff)
         idempotency.remember(session, request, 201, answer.model_dump_json())
         return answer
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.models import SystemPermission, User
+from app.accounts.models import User
 from app.audit import log as audit
 from app.audit.log import AuditEntry
 from app.db import utc_now
@@ -86,8 +86,7 @@ async def _thread_page(
     )
     oldest = page[-1].message if len(rows) > limit else None
     next_cursor = encode_cursor(oldest.created_at.isoformat(), oldest.id) if oldest else None
-    staff = view.user.system_permissions is not SystemPermission.PATIENT
-    items = [message_read(row, for_staff=staff) for row in reversed(page)]
+    items = [message_read(row, for_staff=view.actor.is_staff) for row in reversed(page)]
     return Page(items=items, next_cursor=next_cursor)
 
 
