@@ -1,7 +1,6 @@
 """The ASGI application: `create_app()` wires settings, middleware, routers and lifespan."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -86,15 +85,19 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for job in (reconciler, escalation):
-            if job is not None:
-                job.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await job
+        jobs = [job for job in (reconciler, escalation) if job is not None]
+        for job in jobs:
+            job.cancel()
+        # A job stuck in a database call must not hold the process's shutdown: what it
+        # was doing is retried by the next process's pass.
+        await asyncio.wait(jobs, timeout=SHUTDOWN_JOBS_SECONDS)
         await app.state.events.stop()
         app.state.media_workers.close()
         await app.state.fhir.aclose()
         await engine.dispose()
+
+
+SHUTDOWN_JOBS_SECONDS = 5
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

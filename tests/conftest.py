@@ -69,6 +69,8 @@ def settings(request: pytest.FixtureRequest, database_url: str) -> Settings:
         # The cheapest argon2id the settings allow: tests hash many passwords.
         password_hash_memory_kib=8_192,
         password_hash_iterations=1,
+        # No escalation pass during a test unless the test asks for one (tests/triage).
+        notify_seconds=3600,
     )
 
 
